@@ -1,0 +1,30 @@
+"""Serializer fields shared by the APIs."""
+
+import re
+from datetime import date
+
+from rest_framework import serializers
+
+_MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
+
+
+class MonthField(serializers.Field):
+    """A month as `YYYY-MM` on the wire, the 1st of that month in Python."""
+
+    default_error_messages = {"invalid": "月份应为YYYY-MM格式（01至12月），如2020-01。"}
+
+    def to_internal_value(self, data) -> date:
+        match = _MONTH.match(data) if isinstance(data, str) else None
+        if not match or int(match.group(1)) < 1951:
+            self.fail("invalid")
+        return date(int(match.group(1)), int(match.group(2)), 1)
+
+    def to_representation(self, value: date) -> str:
+        return value.strftime("%Y-%m")
+
+
+class RegionCodeField(serializers.RegexField):
+    def __init__(self, **kwargs):
+        super().__init__(
+            r"^[0-9]{6}$", error_messages={"invalid": "区划代码应为6位数字。"}, **kwargs
+        )

@@ -1,0 +1,145 @@
+"""The one place that decides what a user may see and do: roles × the office's province.
+
+A user's scope comes from their staff record: the office's province (every province for a national
+office) and their roles. Anything missing — no staff record, no office, no matching role — means
+nothing is allowed. Selectors filter with `Scope.filter`; APIs and views ask `Scope.can`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from django.db import models
+from django.db.models import Q, QuerySet
+from django.utils.translation import gettext_lazy as _
+
+from common.errors import NotAllowed
+
+
+class Role(models.TextChoices):
+    CLERK = "clerk", _("窗口受理")
+    REVIEWER = "reviewer", _("经办审核")
+    FINANCE = "finance", _("财务清算")
+    SUPERVISOR = "supervisor", _("审批")
+    ADMIN = "admin", _("业务管理员")
+    MINISTRY = "ministry", _("部级经办")
+    AUDITOR = "auditor", _("审计")
+    CHANNEL = "channel", _("线上渠道")
+
+
+def province_of(region_code: str) -> str:
+    """Province (settlement unit) of any 6-digit code: first two digits + '0000'."""
+    return f"{region_code[:2]}0000"
+
+
+@dataclass(frozen=True)
+class Rule:
+    """Who may do an action: any of `roles`; `anywhere` roles act outside their own province
+    (a clerk accepts a periodic transfer for anyone, at any office); `national_only` actions are
+    for national offices alone."""
+
+    roles: frozenset[str]
+    anywhere: frozenset[str] = frozenset()
+    national_only: bool = False
+
+
+def _rule(*roles: Role, anywhere: Iterable[Role] = (), national_only: bool = False) -> Rule:
+    return Rule(frozenset(roles), frozenset(anywhere), national_only)
+
+
+STAFF_ROLES = tuple(Role)
+
+RULES: dict[str, Rule] = {
+    "office.view": _rule(*STAFF_ROLES, anywhere=STAFF_ROLES),
+    "person.view": _rule(
+        Role.CLERK,
+        Role.CHANNEL,
+        Role.REVIEWER,
+        Role.SUPERVISOR,
+        Role.ADMIN,
+        Role.MINISTRY,
+        Role.AUDITOR,
+        anywhere=(Role.CLERK, Role.CHANNEL),
+    ),
+    "person.register": _rule(Role.CLERK),
+    "contribution.record": _rule(Role.CLERK),
+    "module.switch": _rule(Role.ADMIN, national_only=True),
+    "audit.view": _rule(Role.AUDITOR, Role.ADMIN),
+}
+
+
+@dataclass(frozen=True)
+class Scope:
+    username: str = ""
+    roles: frozenset[str] = frozenset()
+    office_code: str | None = None
+    office_name: str = ""
+    province: str | None = None
+    national: bool = False
+    role_labels: tuple[str, ...] = field(default=())
+
+    @property
+    def active(self) -> bool:
+        return self.office_code is not None and (self.national or self.province is not None)
+
+    def has_role(self, *roles: str) -> bool:
+        return self.active and bool(self.roles.intersection(roles))
+
+    def covers(self, region_code: str) -> bool:
+        """Whether a region (any level) lies in this user's province scope."""
+        return self.active and (self.national or province_of(region_code) == self.province)
+
+    def can(self, action: str, provinces: Iterable[str] | None = None) -> bool:
+        """May this user do `action`; with `provinces`, on a record touching those provinces."""
+        rule = RULES[action]
+        held = self.roles & rule.roles
+        if not self.active or not held or (rule.national_only and not self.national):
+            return False
+        if provinces is None or self.national or held & rule.anywhere:
+            return True
+        return any(province_of(code) == self.province for code in provinces)
+
+    def require(self, action: str, provinces: Iterable[str] | None = None) -> None:
+        if not self.can(action, provinces):
+            raise NotAllowed("您的角色或所属省份无权办理此业务。")
+
+    def filter(self, queryset: QuerySet, *province_fields: str) -> QuerySet:
+        """Rows whose province (any of `province_fields`) is in scope; nothing when inactive."""
+        if not self.active:
+            return queryset.none()
+        if self.national:
+            return queryset
+        condition = Q()
+        for name in province_fields:
+            condition |= Q(**{name: self.province})
+        return queryset.filter(condition)
+
+
+NO_SCOPE = Scope()
+
+
+def scope_for(user) -> Scope:
+    """Build the scope of a request's user. Fails closed: anything missing gives NO_SCOPE."""
+    if user is None or not user.is_authenticated or not user.is_active:
+        return NO_SCOPE
+    cached = getattr(user, "_pension_scope", None)
+    if cached is not None:
+        return cached
+    staff = getattr(user, "staff", None)
+    office = getattr(staff, "office", None) if staff is not None else None
+    if office is None:
+        scope = Scope(username=user.get_username())
+    else:
+        roles = frozenset(staff.roles.values_list("role", flat=True))
+        scope = Scope(
+            username=user.get_username(),
+            roles=roles,
+            office_code=office.code,
+            office_name=office.name,
+            province=office.province_id,
+            national=office.national,
+            role_labels=tuple(Role(role).label for role in Role if role in roles),
+        )
+    user._pension_scope = scope
+    return scope

@@ -1,0 +1,187 @@
+"""Registry API (API.md "Auth" and "Registry"): one class per operation."""
+
+from decimal import Decimal
+
+from django.contrib.auth import authenticate
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from rest_framework import serializers, status
+from rest_framework.authtoken.models import Token
+from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from common.errors import ApplicationError
+from common.fields import MonthField, RegionCodeField
+from common.pagination import paginated_response
+from common.permissions import allowed
+from common.scope import scope_for
+from registry import selectors, services
+from registry.models import ContributionMonth, InsuranceAccount, Person
+
+
+class AuthFailed(ApplicationError):
+    status = status.HTTP_401_UNAUTHORIZED
+    default_code = "AUTHENTICATION_FAILED"
+
+
+class TokenObtainApi(APIView):
+    authentication_classes = []
+    permission_classes = [AllowAny]
+
+    class InputSerializer(serializers.Serializer):
+        username = serializers.CharField(max_length=150)
+        password = serializers.CharField(max_length=128, trim_whitespace=False)
+
+    @extend_schema(
+        request=InputSerializer,
+        responses=inline_serializer("Token", {"token": serializers.CharField()}),
+        auth=[],
+    )
+    def post(self, request):
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        user = authenticate(request, **data.validated_data)
+        if user is None:
+            raise AuthFailed("用户名或密码错误。")
+        token, _ = Token.objects.get_or_create(user=user)
+        return Response({"token": token.key})
+
+
+class AccountOutputSerializer(serializers.Serializer):
+    region = serializers.CharField(source="region_id")
+    region_name = serializers.CharField(source="region.name")
+    province = serializers.CharField(source="province_id")
+    scheme = serializers.ChoiceField(choices=InsuranceAccount.Scheme.choices)
+    account_type = serializers.ChoiceField(choices=InsuranceAccount.AccountType.choices)
+    status = serializers.ChoiceField(choices=InsuranceAccount.Status.choices)
+    paid_months = serializers.IntegerField()
+    arrears_fen = serializers.IntegerField()
+    individual_balance_fen = serializers.IntegerField()
+
+
+class PersonOutputSerializer(serializers.Serializer):
+    id_number = serializers.CharField()
+    name = serializers.CharField()
+    status = serializers.ChoiceField(choices=Person.Status.choices)
+    hukou_region = serializers.CharField(source="hukou_region_id")
+    accounts = AccountOutputSerializer(many=True)
+
+
+class PersonDetailApi(APIView):
+    permission_classes = [allowed("person.view")]
+
+    @extend_schema(responses=PersonOutputSerializer)
+    def get(self, request, id_number: str):
+        person = selectors.person_get(scope=scope_for(request.user), id_number=id_number)
+        return Response(PersonOutputSerializer(person).data)
+
+
+class PersonRegisterApi(APIView):
+    """参保登记 (a clerk). Refused with 503 during the month-end window or a suspension."""
+
+    permission_classes = [allowed("person.register")]
+
+    class InputSerializer(serializers.Serializer):
+        id_number = serializers.CharField(max_length=18)
+        name = serializers.CharField(max_length=64)
+        hukou_region = RegionCodeField()
+
+    @extend_schema(request=InputSerializer, responses={201: PersonOutputSerializer})
+    def post(self, request):
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        person = services.person_register(actor=request.user, **data.validated_data)
+        person = selectors.person_get(scope=scope_for(request.user), id_number=person.id_number)
+        return Response(PersonOutputSerializer(person).data, status=status.HTTP_201_CREATED)
+
+
+class ContributionRecordApi(APIView):
+    """缴费记录 (a clerk of the account's province)."""
+
+    permission_classes = [allowed("contribution.record")]
+
+    class InputSerializer(serializers.Serializer):
+        region = RegionCodeField()
+        scheme = serializers.ChoiceField(choices=InsuranceAccount.Scheme.choices)
+        month = MonthField()
+        identity = serializers.ChoiceField(choices=ContributionMonth.Identity.choices)
+        base_fen = serializers.IntegerField(min_value=0, max_value=10**12)
+        employer_rate = serializers.DecimalField(
+            max_digits=5,
+            decimal_places=4,
+            min_value=Decimal(0),
+            max_value=Decimal("0.9999"),
+            required=False,
+        )
+
+    class OutputSerializer(serializers.Serializer):
+        region = serializers.CharField(source="account.region_id")
+        month = MonthField()
+        identity = serializers.CharField()
+        base_fen = serializers.IntegerField()
+
+    @extend_schema(request=InputSerializer, responses={201: OutputSerializer})
+    def post(self, request, id_number: str):
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        record = services.contribution_record(
+            actor=request.user, id_number=id_number, **data.validated_data
+        )
+        return Response(self.OutputSerializer(record).data, status=status.HTTP_201_CREATED)
+
+
+class OfficeOutputSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    name = serializers.CharField()
+    region = serializers.CharField(source="region_id")
+    region_name = serializers.CharField(source="region.name")
+    province = serializers.CharField(source="province_id")
+    province_name = serializers.CharField(source="province.name")
+    national = serializers.BooleanField()
+    address = serializers.CharField()
+    phone = serializers.CharField()
+
+
+class OfficeListApi(APIView):
+    permission_classes = [allowed("office.view")]
+
+    class FilterSerializer(serializers.Serializer):
+        province = RegionCodeField(required=False)
+        q = serializers.CharField(required=False, max_length=64)
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("province", str, description="省份代码，如110000"),
+            OpenApiParameter("q", str, description="机构名称或代码关键字"),
+            OpenApiParameter("page", int),
+        ],
+        responses=OfficeOutputSerializer(many=True),
+    )
+    def get(self, request):
+        filters = self.FilterSerializer(data=request.query_params)
+        filters.is_valid(raise_exception=True)
+        offices = selectors.office_list(scope=scope_for(request.user), **filters.validated_data)
+        return paginated_response(
+            serializer_class=OfficeOutputSerializer, queryset=offices, request=request, view=self
+        )
+
+
+class ModuleSwitchApi(APIView):
+    permission_classes = [allowed("module.switch")]
+
+    class InputSerializer(serializers.Serializer):
+        suspended = serializers.BooleanField()
+        notice = serializers.CharField(max_length=500, allow_blank=True, required=False, default="")
+
+    class OutputSerializer(serializers.Serializer):
+        name = serializers.CharField()
+        suspended = serializers.BooleanField()
+        notice = serializers.CharField()
+        updated_at = serializers.DateTimeField()
+
+    @extend_schema(request=InputSerializer, responses=OutputSerializer)
+    def put(self, request, name: str):
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        switch = services.module_switch_set(actor=request.user, name=name, **data.validated_data)
+        return Response(self.OutputSerializer(switch).data)

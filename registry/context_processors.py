@@ -1,0 +1,31 @@
+"""What every page's shell shows: the user's office and roles, the navigation, and banners."""
+
+from django.utils import timezone
+
+from common.scope import scope_for
+from registry.models import ModuleSwitch
+from registry.selectors import maintenance_window_notice, suspended_modules
+from registry.workdays import calendar_warnings
+
+
+def staff_shell(request) -> dict:
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {}
+    scope = scope_for(user)
+    labels = dict(ModuleSwitch.Module.choices)
+    banners = [
+        {"level": "danger", "text": f"{labels.get(name, name)}：{notice}"}
+        for name, notice in sorted(suspended_modules().items())
+    ]
+    if notice := maintenance_window_notice():
+        banners.append({"level": "warning", "text": notice})
+    banners += [{"level": "info", "text": w} for w in calendar_warnings(timezone.localdate())]
+    nav = [{"url": "dashboard", "label": "工作台"}]
+    if scope.can("person.view"):
+        nav.append({"url": "person-lookup", "label": "参保人员查询"})
+    if scope.can("office.view"):
+        nav.append({"url": "office-directory", "label": "经办机构查询"})
+    if scope.can("module.switch"):
+        nav.append({"url": "module-switches", "label": "模块开关"})
+    return {"scope": scope, "nav": nav, "banners": banners}

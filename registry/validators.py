@@ -1,0 +1,42 @@
+"""Validation of the 18-character social security number (= resident identity card number)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+from stdnum.cn import ric
+from stdnum.exceptions import InvalidComponent
+
+
+def validate_id_number(value: str, *, today: date | None = None) -> str:
+    """Return the normalised number or raise ValidationError with one Chinese message naming
+    the failure: length, characters, check digit, impossible or future birth date, unknown region.
+
+    The region check uses python-stdnum's table of birth-place codes, which keeps codes that have
+    since been abolished: a number issued under an old county code stays valid."""
+    number = ric.compact(value or "")
+    if len(number) != 18:
+        raise ValidationError(f"社会保障号码应为18位，当前为{len(number)}位。", code="id_length")
+    if not number[:17].isdigit() or not (number[17].isdigit() or number[17] == "X"):
+        raise ValidationError("社会保障号码前17位应为数字，最后一位为数字或X。", code="id_format")
+    if number[-1] != ric.calc_check_digit(number):
+        raise ValidationError("社会保障号码校验位错误，请核对号码。", code="id_checksum")
+    try:
+        birth = ric.get_birth_date(number)
+    except InvalidComponent:
+        raise ValidationError(
+            f"社会保障号码中的出生日期（{number[6:14]}）不存在。", code="id_birth_date"
+        ) from None
+    if birth > (today or timezone.localdate()):
+        raise ValidationError(
+            f"社会保障号码中的出生日期（{number[6:14]}）晚于今天。", code="id_birth_future"
+        )
+    try:
+        ric.get_birth_place(number)
+    except InvalidComponent:
+        raise ValidationError(
+            f"社会保障号码前6位（{number[:6]}）不是有效的行政区划代码。", code="id_region"
+        ) from None
+    return number

@@ -1,0 +1,40 @@
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from registry import apis as registry_apis
+from registry import views as registry_views
+
+admin.site.site_header = "养老保险关系转移接续系统 管理后台"
+admin.site.site_title = "管理后台"
+
+api_v1 = [
+    path("auth/token/", registry_apis.TokenObtainApi.as_view(), name="token"),
+    path("persons/", registry_apis.PersonRegisterApi.as_view(), name="person-register"),
+    path("persons/<str:id_number>/", registry_apis.PersonDetailApi.as_view(), name="person-detail"),
+    path(
+        "persons/<str:id_number>/contributions/",
+        registry_apis.ContributionRecordApi.as_view(),
+        name="contribution-record",
+    ),
+    path("offices/", registry_apis.OfficeListApi.as_view(), name="office-list"),
+    path("modules/<str:name>/", registry_apis.ModuleSwitchApi.as_view(), name="module-switch"),
+]
+
+urlpatterns = [
+    path("", registry_views.dashboard, name="dashboard"),
+    path(
+        "login/",
+        auth_views.LoginView.as_view(redirect_authenticated_user=True),
+        name="login",
+    ),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("persons/", registry_views.person_lookup, name="person-lookup"),
+    path("offices/", registry_views.office_directory, name="office-directory"),
+    path("modules/", registry_views.module_switches, name="module-switches"),
+    path("admin/", admin.site.urls),
+    path("api/v1/", include((api_v1, "api"), namespace="api")),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
+]
