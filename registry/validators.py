@@ -40,3 +40,9 @@ def validate_id_number(value: str, *, today: date | None = None) -> str:
             f"社会保障号码前6位（{number[:6]}）不是有效的行政区划代码。", code="id_region"
         ) from None
     return number
+
+
+def make_id_number(region: str, birth: date, sequence: int) -> str:
+    """Build a valid number (check digit computed) — for demo data, tests and benchmarks."""
+    body = f"{region}{birth:%Y%m%d}{sequence % 1000:03d}"
+    return body + ric.calc_check_digit(body + "0")

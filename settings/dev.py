@@ -19,3 +19,6 @@ DATABASES = {
 
 CELERY_BROKER_URL = os.environ.get("REDIS_URL", "")
 CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
+
+# Serve static files straight from the app folders (no collectstatic outside production).
+WHITENOISE_USE_FINDERS = True

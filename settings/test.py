@@ -26,3 +26,6 @@ CELERY_RESULT_BACKEND = CELERY_BROKER_URL or None
 CELERY_TASK_ALWAYS_EAGER = True
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+# Serve static files straight from the app folders (no collectstatic outside production).
+WHITENOISE_USE_FINDERS = True

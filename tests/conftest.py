@@ -1,0 +1,50 @@
+"""Shared fixtures. The suite runs on the PostgreSQL and Redis that `make test` starts."""
+
+import pytest
+from rest_framework.authtoken.models import Token
+from rest_framework.test import APIClient
+
+from tests.factories import OfficeFactory, StaffFactory
+
+
+@pytest.fixture
+def office(db):
+    """海淀区 office in Beijing (province 110000)."""
+    return OfficeFactory(code="110108", region_id="110108", province_id="110000")
+
+
+@pytest.fixture
+def national_office(db):
+    return OfficeFactory(code="MOH", region_id="110000", province_id="110000", national=True)
+
+
+@pytest.fixture
+def jilin_office(db):
+    return OfficeFactory(code="220102", region_id="220102", province_id="220000")
+
+
+@pytest.fixture
+def make_staff(db, office):
+    """make_staff("clerk", "reviewer", office=...) → a User with that staff record."""
+
+    def make(*roles, office=office, username=None):
+        kwargs = {"roles": list(roles), "office": office}
+        if username:
+            kwargs["user__username"] = username
+        return StaffFactory(**kwargs).user
+
+    return make
+
+
+@pytest.fixture
+def api():
+    """api(user) → an APIClient sending `user`'s real token (anonymous with None)."""
+
+    def make(user=None):
+        client = APIClient()
+        if user is not None:
+            token, _ = Token.objects.get_or_create(user=user)
+            client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+        return client
+
+    return make
