@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -51,12 +52,11 @@ def module_switch_set(*, actor, name: str, suspended: bool, notice: str) -> Modu
     return switch
 
 
-def region_get(code: str) -> Region:
+def region_get(code: str, *, field: str = "region") -> Region:
     region = Region.objects.filter(code=code).first()
     if region is None:
-        raise ApplicationError(
-            f"区划代码“{code}”不存在。", fields={"region": [f"区划代码“{code}”不存在。"]}
-        )
+        message = f"区划代码“{code}”不存在。"
+        raise ApplicationError(message, code="UNKNOWN_REGION", fields={field: [message]})
     return region
 
 
@@ -67,8 +67,12 @@ def person_register(
     """参保登记: a new person. The number is validated; a known number is a conflict."""
     registry_ensure_writable()
     scope_for(actor).require("person.register")
-    id_number = validate_id_number(id_number)
-    region = region_get(hukou_region)
+    try:
+        id_number = validate_id_number(id_number)
+    except ValidationError as invalid:
+        message = invalid.messages[0]
+        raise ApplicationError(message, code=invalid.code, fields={"id_number": [message]}) from None
+    region = region_get(hukou_region, field="hukou_region")
     try:
         with transaction.atomic():
             person = Person.objects.create(

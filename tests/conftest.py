@@ -4,23 +4,34 @@ import pytest
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
+from registry.models import Region
 from tests.factories import OfficeFactory, StaffFactory
+
+
+def region(code: str) -> Region:
+    return Region.objects.get(code=code)
 
 
 @pytest.fixture
 def office(db):
     """海淀区 office in Beijing (province 110000)."""
-    return OfficeFactory(code="110108", region_id="110108", province_id="110000")
+    return OfficeFactory(code="110108", region=region("110108"), province=region("110000"))
 
 
 @pytest.fixture
 def national_office(db):
-    return OfficeFactory(code="MOH", region_id="110000", province_id="110000", national=True)
+    return OfficeFactory(
+        code="MOH",
+        name="人力资源社会保障部社会保险经办机构",
+        region=region("110000"),
+        province=region("110000"),
+        national=True,
+    )
 
 
 @pytest.fixture
 def jilin_office(db):
-    return OfficeFactory(code="220102", region_id="220102", province_id="220000")
+    return OfficeFactory(code="220102", region=region("220102"), province=region("220000"))
 
 
 @pytest.fixture
