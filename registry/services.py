@@ -71,7 +71,9 @@ def person_register(
         id_number = validate_id_number(id_number)
     except ValidationError as invalid:
         message = invalid.messages[0]
-        raise ApplicationError(message, code=invalid.code, fields={"id_number": [message]}) from None
+        raise ApplicationError(
+            message, code=invalid.code, fields={"id_number": [message]}
+        ) from None
     region = region_get(hukou_region, field="hukou_region")
     try:
         with transaction.atomic():
