@@ -37,7 +37,7 @@ from registry.models import (
 from registry.validators import validate_id_number
 
 SECTIONS = ("offices", "staff", "persons", "accounts")
-MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
+MONTH = re.compile(r"[0-9]{4}-(0[1-9]|1[0-2])")
 EARLIEST_MONTH = "1951-01"  # 《劳动保险条例》: no pension contribution can be older
 COPY_NULL = "\\N"
 MAX_FEN = 10**12  # 100亿元: far above any real base or balance, far below BIGINT's limit
@@ -69,9 +69,13 @@ class _Checker:
         self.errors: list[str] = []
 
     def error(self, where: str, message: str) -> None:
-        self.errors.append(f"{where}: {message}")
+        # One error per line, whatever the file's values contain.
+        line = f"{where}: {message}".replace("\r", "\\r").replace("\n", "\\n")
+        self.errors.append(line)
 
-    def text(self, where: str, record: dict, key: str, max_length: int) -> str | None:
+    def text(
+        self, where: str, record: dict, key: str, max_length: int, *, strip: bool = True
+    ) -> str | None:
         value = record.get(key)
         if not isinstance(value, str) or not value.strip():
             self.error(where, f"缺少“{key}”或不是文字")
@@ -79,7 +83,7 @@ class _Checker:
         if len(value) > max_length:
             self.error(where, f"“{key}”超过{max_length}个字符")
             return None
-        return value.strip()
+        return value.strip() if strip else value
 
     def choice(self, where: str, record: dict, key: str, choices, default=None) -> str | None:
         value = record.get(key, default)
@@ -94,6 +98,11 @@ class _Checker:
             self.error(where, f"“{key}”应为0至{MAX_FEN}之间的整数（单位：分），当前为“{value}”")
             return None
         return value
+
+
+def _code(value) -> str | None:
+    """A code field's value if it is text (a list or object can't be a code, nor a set key)."""
+    return value if isinstance(value, str) else None
 
 
 def _rate(value) -> Decimal | None:
@@ -138,16 +147,17 @@ def _check(data) -> _Plan:
         where += f" ({record.get('code')})"
         code = check.text(where, record, "code", 32)
         name = check.text(where, record, "name", 128)
-        region = record.get("region")
+        region = _code(record.get("region"))
         if region not in regions:
-            check.error(where, f"区划代码“{region}”不存在")
+            check.error(where, f"区划代码“{record.get('region')}”不存在")
             region = None
         national = record.get("national", False)
         if not isinstance(national, bool):
             check.error(where, "“national”应为 true 或 false")
         if code in seen:
             check.error(where, f"机构代码“{code}”在文件中重复")
-        seen.add(code)
+        if code:
+            seen.add(code)
         if code and name and region and isinstance(national, bool):
             plan.offices.append(
                 {"code": code, "name": name, "region": region, "national": national}
@@ -169,10 +179,10 @@ def _check(data) -> _Plan:
             except ValidationError:
                 check.error(where, "用户名只能包含字母、数字和 @/./+/-/_")
                 username = None
-        password = check.text(where, record, "password", 128)
-        office = record.get("office")
+        password = check.text(where, record, "password", 128, strip=False)
+        office = _code(record.get("office"))
         if office not in office_codes:
-            check.error(where, f"经办机构“{office}”不存在")
+            check.error(where, f"经办机构“{record.get('office')}”不存在")
         roles = record.get("roles")
         if (
             not isinstance(roles, list)
@@ -183,7 +193,8 @@ def _check(data) -> _Plan:
             roles = None
         if username in seen:
             check.error(where, f"用户名“{username}”在文件中重复")
-        seen.add(username)
+        if username:
+            seen.add(username)
         if username and password and office in office_codes and roles:
             plan.staff.append(
                 {"username": username, "password": password, "office": office, "roles": roles}
@@ -202,13 +213,14 @@ def _check(data) -> _Plan:
             check.error(where, invalid.messages[0])
             id_number = None
         name = check.text(where, record, "name", 64)
-        hukou = record.get("hukou_region")
+        hukou = _code(record.get("hukou_region"))
         if hukou not in regions:
-            check.error(where, f"户籍地区划代码“{hukou}”不存在")
+            check.error(where, f"户籍地区划代码“{record.get('hukou_region')}”不存在")
         status = check.choice(where, record, "status", Person.Status.values, "active")
         if id_number in seen:
             check.error(where, f"社会保障号码“{id_number}”在文件中重复")
-        seen.add(id_number)
+        if id_number:
+            seen.add(id_number)
         if id_number and name and hukou in regions and status:
             plan.persons.append(
                 {"id_number": id_number, "name": name, "hukou_region": hukou, "status": status}
@@ -226,9 +238,9 @@ def _check(data) -> _Plan:
         id_number = str(record.get("id_number") or "").strip().upper()
         if id_number not in known_persons:
             check.error(where, f"参保人员“{id_number}”不存在（应先在 persons 中导入）")
-        region = record.get("region")
+        region = _code(record.get("region"))
         if region not in regions:
-            check.error(where, f"区划代码“{region}”不存在")
+            check.error(where, f"区划代码“{record.get('region')}”不存在")
         scheme = check.choice(where, record, "scheme", InsuranceAccount.Scheme.values)
         account_type = check.choice(
             where, record, "account_type", InsuranceAccount.AccountType.values, "general"
@@ -255,13 +267,13 @@ def _check(data) -> _Plan:
                 check.error(at, "应为对象")
                 continue
             month = month_record.get("month")
-            if not isinstance(month, str) or not MONTH.match(month):
+            if not isinstance(month, str) or not MONTH.fullmatch(month):
                 check.error(at, f"月份“{month}”无效，应为YYYY-MM（01至12月）")
                 month = None
             elif not EARLIEST_MONTH <= month <= current_month:
                 check.error(at, f"月份“{month}”不可能有缴费（应在{EARLIEST_MONTH}至当月之间）")
                 month = None
-            identity = month_record.get("identity")
+            identity = _code(month_record.get("identity"))
             if identity not in identities:
                 check.error(at, f"缴费身份“{identity}”无效，应为：employee、flexible")
             base = month_record.get("base_fen")
@@ -354,7 +366,8 @@ def _write_staff(plan: _Plan) -> Counter:
                 username=record["username"], password=record["password"]
             )
             staff = Staff.objects.create(user=user, office_id=office_id)
-            StaffRole.objects.bulk_create([StaffRole(staff=staff, role=r) for r in record["roles"]])
+            roles = sorted(set(record["roles"]))
+            StaffRole.objects.bulk_create([StaffRole(staff=staff, role=r) for r in roles])
             counts["created"] += 1
             continue
         changed = False
@@ -487,6 +500,8 @@ def _write_months_postgresql(plan: _Plan, account_ids: dict) -> Counter:
             copy.write(buffer.getvalue())
         cursor.execute(_MERGE_MONTHS)
         created, updated = cursor.fetchone()
+        # Dropped now, not only at commit: an import may run inside a caller's transaction.
+        cursor.execute("DROP TABLE import_months")
     return Counter(created=created, updated=updated, unchanged=plan.month_count - created - updated)
 
 
