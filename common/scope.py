@@ -65,7 +65,6 @@ RULES: dict[str, Rule] = {
     "person.register": _rule(Role.CLERK),
     "contribution.record": _rule(Role.CLERK),
     "module.switch": _rule(Role.ADMIN, national_only=True),
-    "audit.view": _rule(Role.AUDITOR, Role.ADMIN),
 }
 
 

@@ -310,23 +310,20 @@ def _check(data) -> _Plan:
     return plan
 
 
-def _upsert(model, key: str, records: list[dict], fields: list[str]) -> Counter:
-    """Create missing rows and update the ones whose `fields` differ; count each outcome."""
-    existing = {
-        getattr(obj, key): obj
-        for obj in model.objects.filter(**{f"{key}__in": [r[key] for r in records]})
-    }
+def _upsert(model, existing: dict, rows: dict, fields: list[str]) -> Counter:
+    """Create the rows (key → values) missing from `existing` (key → instance) and update those
+    whose `fields` differ; count each outcome. Unchanged rows are not written at all."""
     counts: Counter = Counter()
     to_create, to_update = [], []
     now = timezone.now()
-    for record in records:
-        obj = existing.get(record[key])
+    for key, values in rows.items():
+        obj = existing.get(key)
         if obj is None:
-            to_create.append(model(**record))
+            to_create.append(model(**values))
             counts["created"] += 1
-        elif any(getattr(obj, f) != record[f] for f in fields):
+        elif any(getattr(obj, f) != values[f] for f in fields):
             for f in fields:
-                setattr(obj, f, record[f])
+                setattr(obj, f, values[f])
             obj.updated_at = now
             to_update.append(obj)
             counts["updated"] += 1
@@ -338,8 +335,8 @@ def _upsert(model, key: str, records: list[dict], fields: list[str]) -> Counter:
 
 
 def _write_offices(plan: _Plan) -> Counter:
-    records = [
-        {
+    rows = {
+        o["code"]: {
             "code": o["code"],
             "name": o["name"],
             "region_id": o["region"],
@@ -347,8 +344,9 @@ def _write_offices(plan: _Plan) -> Counter:
             "national": o["national"],
         }
         for o in plan.offices
-    ]
-    return _upsert(Office, "code", records, ["name", "region_id", "province_id", "national"])
+    }
+    existing = Office.objects.in_bulk(list(rows), field_name="code")
+    return _upsert(Office, existing, rows, ["name", "region_id", "province_id", "national"])
 
 
 def _write_staff(plan: _Plan) -> Counter:
@@ -391,70 +389,49 @@ def _write_staff(plan: _Plan) -> Counter:
 
 
 def _write_persons(plan: _Plan) -> Counter:
-    records = [
-        {
+    rows = {
+        p["id_number"]: {
             "id_number": p["id_number"],
             "name": p["name"],
             "hukou_region_id": p["hukou_region"],
             "status": p["status"],
         }
         for p in plan.persons
-    ]
-    return _upsert(Person, "id_number", records, ["name", "hukou_region_id", "status"])
+    }
+    existing = Person.objects.in_bulk(list(rows), field_name="id_number")
+    return _upsert(Person, existing, rows, ["name", "hukou_region_id", "status"])
 
 
 ACCOUNT_FIELDS = ["region_id", "account_type", "status", "arrears_fen", "individual_balance_fen"]
 
 
 def _write_accounts(plan: _Plan) -> tuple[Counter, dict[tuple[str, str, str], int]]:
+    """Accounts are keyed by (ID number, province, scheme): one per person, province and scheme."""
     person_ids = dict(
         Person.objects.filter(id_number__in={a["key"][0] for a in plan.accounts}).values_list(
             "id_number", "pk"
         )
     )
+    accounts = InsuranceAccount.objects.filter(person_id__in=person_ids.values())
     existing = {
-        (a.person.id_number, a.province_id, a.scheme): a
-        for a in InsuranceAccount.objects.filter(person_id__in=person_ids.values()).select_related(
-            "person"
-        )
+        (a.person.id_number, a.province_id, a.scheme): a for a in accounts.select_related("person")
     }
-    counts: Counter = Counter()
-    to_create, to_update = [], []
-    now = timezone.now()
-    for record in plan.accounts:
-        id_number, province, scheme = record["key"]
-        values = {
+    rows = {
+        record["key"]: {
+            "person_id": person_ids[record["key"][0]],
+            "province_id": record["key"][1],
+            "scheme": record["key"][2],
             "region_id": record["region"],
-            "account_type": record["account_type"],
-            "status": record["status"],
-            "arrears_fen": record["arrears_fen"],
-            "individual_balance_fen": record["individual_balance_fen"],
+            **{f: record[f] for f in ACCOUNT_FIELDS if f != "region_id"},
         }
-        account = existing.get(record["key"])
-        if account is None:
-            to_create.append(
-                InsuranceAccount(
-                    person_id=person_ids[id_number], province_id=province, scheme=scheme, **values
-                )
-            )
-            counts["created"] += 1
-        elif any(getattr(account, f) != v for f, v in values.items()):
-            for f, v in values.items():
-                setattr(account, f, v)
-            account.updated_at = now
-            to_update.append(account)
-            counts["updated"] += 1
-        else:
-            counts["unchanged"] += 1
-    InsuranceAccount.objects.bulk_create(to_create, batch_size=2000)
-    InsuranceAccount.objects.bulk_update(
-        to_update, [*ACCOUNT_FIELDS, "updated_at"], batch_size=2000
-    )
+        for record in plan.accounts
+    }
+    counts = _upsert(InsuranceAccount, existing, rows, ACCOUNT_FIELDS)
     ids = {
         (id_number, province, scheme): pk
-        for pk, id_number, province, scheme in InsuranceAccount.objects.filter(
-            person_id__in=person_ids.values()
-        ).values_list("pk", "person__id_number", "province_id", "scheme")
+        for pk, id_number, province, scheme in accounts.values_list(
+            "pk", "person__id_number", "province_id", "scheme"
+        )
     }
     return counts, ids
 

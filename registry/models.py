@@ -3,7 +3,8 @@ the working-day calendar and module switches. Constraints hold what must never b
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import Q, Value
+from django.db.models.functions import Concat, Left
 from django.utils.translation import gettext_lazy as _
 
 from common.masking import mask_id_number, mask_name
@@ -11,6 +12,8 @@ from common.models import BaseModel
 from common.scope import Role
 
 REGION_CODE = r"^[0-9]{6}$"
+# The province of a region code: its first two digits + "0000" (DESIGN.md §3).
+PROVINCE_OF_REGION = Concat(Left("region_id", 2), Value("0000"))
 ID_NUMBER = r"^[0-9]{17}[0-9X]$"
 
 
@@ -81,6 +84,9 @@ class Office(BaseModel):
         ordering = ["province_id", "code"]
         constraints = [
             models.CheckConstraint(condition=~Q(code=""), name="office_code_not_blank"),
+            models.CheckConstraint(
+                condition=Q(province_id=PROVINCE_OF_REGION), name="office_province_matches_region"
+            ),
             models.CheckConstraint(condition=~Q(name=""), name="office_name_not_blank"),
         ]
 
@@ -211,6 +217,9 @@ class InsuranceAccount(BaseModel):
         constraints = [
             models.UniqueConstraint(
                 fields=["person", "province", "scheme"], name="account_one_per_province_scheme"
+            ),
+            models.CheckConstraint(
+                condition=Q(province_id=PROVINCE_OF_REGION), name="account_province_matches_region"
             ),
             models.CheckConstraint(condition=Q(arrears_fen__gte=0), name="account_arrears_ge_0"),
             models.CheckConstraint(

@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from common.errors import NotFound
 from common.scope import Scope
-from registry.models import ContributionMonth, InsuranceAccount, ModuleSwitch, Office, Person
+from registry.models import InsuranceAccount, ModuleSwitch, Office, Person
 
 
 def office_list(*, scope: Scope, province: str | None = None, q: str = "") -> QuerySet[Office]:
@@ -49,10 +49,6 @@ def person_get(*, scope: Scope, id_number: str) -> Person:
     provinces = [person.hukou_region_id] + [a.province_id for a in person.accounts.all()]
     scope.require("person.view", provinces)
     return person
-
-
-def contribution_months(*, account: InsuranceAccount) -> QuerySet[ContributionMonth]:
-    return account.months.order_by("month", "identity")
 
 
 def suspended_modules() -> dict[str, str]:

@@ -20,7 +20,6 @@ EXPECTED = {
     "person.register": ({"clerk"}, set()),
     "contribution.record": ({"clerk"}, set()),
     "module.switch": (set(), set()),  # national admins only: see test_module_switch_national_only
-    "audit.view": ({"auditor", "admin"}, set()),
 }
 
 

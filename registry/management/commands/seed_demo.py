@@ -8,11 +8,11 @@ so that cases worked through the UI survive a restart; `--reload` imports the de
 import unicodedata
 
 from django.contrib.auth import get_user_model
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand
 
 from common.models import AuditRecord
 from registry.demo import DEMO_PASSWORD, demo_registry_data
-from registry.imports import RegistryImportError, registry_import
+from registry.management.commands.import_registry import import_and_report
 
 OPERATOR = "seed_demo"
 
@@ -49,7 +49,8 @@ class Command(BaseCommand):
                 action="registry.import", actor_label=OPERATOR
             ).exists()
         ):
-            self._load(data)
+            import_and_report(self, data, operator=OPERATOR)
+            self.stdout.write(self.style.SUCCESS("演示数据已就绪。"))
         else:
             self.stdout.write(
                 "演示数据已载入，本次未改动（如需恢复初始数据：seed_demo --reload）。"
@@ -59,20 +60,6 @@ class Command(BaseCommand):
             is_staff=True, is_superuser=True
         )
         self._print_logins(data)
-
-    def _load(self, data) -> None:
-        try:
-            summary = registry_import(data, operator=OPERATOR)
-        except RegistryImportError as invalid:
-            for error in invalid.errors:
-                self.stderr.write(error)
-            raise CommandError(invalid.message) from None
-        for section, counts in summary.items():
-            self.stdout.write(
-                f"{section}: 新增 {counts['created']}，更新 {counts['updated']}，"
-                f"未变 {counts['unchanged']}"
-            )
-        self.stdout.write(self.style.SUCCESS("演示数据已就绪。"))
 
     def _print_logins(self, data) -> None:
         offices = {office["code"]: office["name"] for office in data["offices"]}
