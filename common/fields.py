@@ -3,11 +3,15 @@
 import re
 from datetime import date
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 _MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 
 
+@extend_schema_field(
+    {"type": "string", "pattern": "^[0-9]{4}-(0[1-9]|1[0-2])$", "example": "2020-01"}
+)
 class MonthField(serializers.Field):
     """A month as `YYYY-MM` on the wire, the 1st of that month in Python."""
 

@@ -28,17 +28,17 @@ class TokenObtainApi(APIView):
     authentication_classes = []
     permission_classes = [AllowAny]
 
-    class InputSerializer(serializers.Serializer):
+    class TokenObtainInputSerializer(serializers.Serializer):
         username = serializers.CharField(max_length=150)
         password = serializers.CharField(max_length=128, trim_whitespace=False)
 
     @extend_schema(
-        request=InputSerializer,
+        request=TokenObtainInputSerializer,
         responses=inline_serializer("Token", {"token": serializers.CharField()}),
         auth=[],
     )
     def post(self, request):
-        data = self.InputSerializer(data=request.data)
+        data = self.TokenObtainInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         user = authenticate(request, **data.validated_data)
         if user is None:
@@ -81,14 +81,14 @@ class PersonRegisterApi(APIView):
 
     permission_classes = [allowed("person.register")]
 
-    class InputSerializer(serializers.Serializer):
+    class PersonRegisterInputSerializer(serializers.Serializer):
         id_number = serializers.CharField(max_length=18)
         name = serializers.CharField(max_length=64)
         hukou_region = RegionCodeField()
 
-    @extend_schema(request=InputSerializer, responses={201: PersonOutputSerializer})
+    @extend_schema(request=PersonRegisterInputSerializer, responses={201: PersonOutputSerializer})
     def post(self, request):
-        data = self.InputSerializer(data=request.data)
+        data = self.PersonRegisterInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         person = services.person_register(actor=request.user, **data.validated_data)
         person = selectors.person_get(scope=scope_for(request.user), id_number=person.id_number)
@@ -100,7 +100,7 @@ class ContributionRecordApi(APIView):
 
     permission_classes = [allowed("contribution.record")]
 
-    class InputSerializer(serializers.Serializer):
+    class ContributionRecordInputSerializer(serializers.Serializer):
         region = RegionCodeField()
         scheme = serializers.ChoiceField(choices=InsuranceAccount.Scheme.choices)
         month = MonthField()
@@ -114,20 +114,25 @@ class ContributionRecordApi(APIView):
             required=False,
         )
 
-    class OutputSerializer(serializers.Serializer):
+    class ContributionRecordOutputSerializer(serializers.Serializer):
         region = serializers.CharField(source="account.region_id")
         month = MonthField()
         identity = serializers.CharField()
         base_fen = serializers.IntegerField()
 
-    @extend_schema(request=InputSerializer, responses={201: OutputSerializer})
+    @extend_schema(
+        request=ContributionRecordInputSerializer,
+        responses={201: ContributionRecordOutputSerializer},
+    )
     def post(self, request, id_number: str):
-        data = self.InputSerializer(data=request.data)
+        data = self.ContributionRecordInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         record = services.contribution_record(
             actor=request.user, id_number=id_number, **data.validated_data
         )
-        return Response(self.OutputSerializer(record).data, status=status.HTTP_201_CREATED)
+        return Response(
+            self.ContributionRecordOutputSerializer(record).data, status=status.HTTP_201_CREATED
+        )
 
 
 class OfficeOutputSerializer(serializers.Serializer):
@@ -145,7 +150,7 @@ class OfficeOutputSerializer(serializers.Serializer):
 class OfficeListApi(APIView):
     permission_classes = [allowed("office.view")]
 
-    class FilterSerializer(serializers.Serializer):
+    class OfficeListFilterSerializer(serializers.Serializer):
         province = RegionCodeField(required=False)
         q = serializers.CharField(required=False, max_length=64)
 
@@ -158,7 +163,7 @@ class OfficeListApi(APIView):
         responses=OfficeOutputSerializer(many=True),
     )
     def get(self, request):
-        filters = self.FilterSerializer(data=request.query_params)
+        filters = self.OfficeListFilterSerializer(data=request.query_params)
         filters.is_valid(raise_exception=True)
         offices = selectors.office_list(scope=scope_for(request.user), **filters.validated_data)
         return paginated_response(
@@ -169,19 +174,19 @@ class OfficeListApi(APIView):
 class ModuleSwitchApi(APIView):
     permission_classes = [allowed("module.switch")]
 
-    class InputSerializer(serializers.Serializer):
+    class ModuleSwitchInputSerializer(serializers.Serializer):
         suspended = serializers.BooleanField()
         notice = serializers.CharField(max_length=500, allow_blank=True, required=False, default="")
 
-    class OutputSerializer(serializers.Serializer):
+    class ModuleSwitchOutputSerializer(serializers.Serializer):
         name = serializers.CharField()
         suspended = serializers.BooleanField()
         notice = serializers.CharField()
         updated_at = serializers.DateTimeField()
 
-    @extend_schema(request=InputSerializer, responses=OutputSerializer)
+    @extend_schema(request=ModuleSwitchInputSerializer, responses=ModuleSwitchOutputSerializer)
     def put(self, request, name: str):
-        data = self.InputSerializer(data=request.data)
+        data = self.ModuleSwitchInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         switch = services.module_switch_set(actor=request.user, name=name, **data.validated_data)
-        return Response(self.OutputSerializer(switch).data)
+        return Response(self.ModuleSwitchOutputSerializer(switch).data)
