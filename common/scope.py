@@ -65,6 +65,26 @@ RULES: dict[str, Rule] = {
     "person.register": _rule(Role.CLERK),
     "contribution.record": _rule(Role.CLERK),
     "module.switch": _rule(Role.ADMIN, national_only=True),
+    # Transfers: a periodic case is accepted at any office (or online) and followed by the
+    # clerks and channels anywhere; reviewers act for their province as outgoing or incoming side.
+    "transfer.apply": _rule(Role.CLERK, Role.CHANNEL, anywhere=(Role.CLERK, Role.CHANNEL)),
+    "transfer.view": _rule(
+        Role.CLERK,
+        Role.CHANNEL,
+        Role.REVIEWER,
+        Role.FINANCE,
+        Role.SUPERVISOR,
+        Role.MINISTRY,
+        Role.AUDITOR,
+        anywhere=(Role.CLERK, Role.CHANNEL),
+    ),
+    "transfer.materials": _rule(
+        Role.CLERK, Role.REVIEWER, Role.SUPERVISOR, Role.MINISTRY, Role.AUDITOR
+    ),
+    "transfer.recheck": _rule(Role.MINISTRY, national_only=True),
+    "transfer.outgoing": _rule(Role.REVIEWER),  # info sheet, refuse: the outgoing province
+    "transfer.incoming": _rule(Role.REVIEWER),  # confirm, return: the incoming province
+    "transfer.withdraw": _rule(Role.CLERK, Role.CHANNEL),  # and only the accepting office/client
 }
 
 

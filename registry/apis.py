@@ -171,6 +171,28 @@ class OfficeListApi(APIView):
         )
 
 
+class RegionListApi(APIView):
+    """Provinces (no `parent`), or the children of one region: the province → city → county
+    selects of the forms."""
+
+    permission_classes = [allowed("office.view")]
+
+    class RegionFilterSerializer(serializers.Serializer):
+        parent = RegionCodeField(required=False)
+
+    class RegionOutputSerializer(serializers.Serializer):
+        code = serializers.CharField()
+        name = serializers.CharField()
+        level = serializers.CharField()
+
+    @extend_schema(parameters=[RegionFilterSerializer], responses=RegionOutputSerializer(many=True))
+    def get(self, request):
+        filters = self.RegionFilterSerializer(data=request.query_params)
+        filters.is_valid(raise_exception=True)
+        regions = selectors.region_children(parent=filters.validated_data.get("parent"))
+        return Response(self.RegionOutputSerializer(regions, many=True).data)
+
+
 class ModuleSwitchApi(APIView):
     permission_classes = [allowed("module.switch")]
 

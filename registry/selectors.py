@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from common.errors import NotFound
 from common.scope import Scope
-from registry.models import InsuranceAccount, ModuleSwitch, Office, Person
+from registry.models import InsuranceAccount, ModuleSwitch, Office, Person, Region
 
 
 def office_list(*, scope: Scope, province: str | None = None, q: str = "") -> QuerySet[Office]:
@@ -23,6 +23,13 @@ def office_list(*, scope: Scope, province: str | None = None, q: str = "") -> Qu
     if q:
         offices = offices.filter(Q(name__icontains=q) | Q(code__icontains=q))
     return offices
+
+
+def region_children(*, parent: str | None = None) -> QuerySet[Region]:
+    """The settlement units (31 provinces + 兵团) without a parent, else the parent's children."""
+    if parent is None:
+        return Region.objects.filter(settlement_unit=True).order_by("code")
+    return Region.objects.filter(parent_id=parent).order_by("code")
 
 
 def person_get(*, scope: Scope, id_number: str) -> Person:

@@ -2,6 +2,7 @@
 
 from pathlib import Path
 
+from celery.schedules import crontab
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -113,6 +114,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "SchemeEnum": "registry.models.Scheme",
+        "TransferStatusEnum": "transfer.models.Status",
+    },
 }
 
 # Celery: eager (in-process) unless an environment module sets a broker.
@@ -123,7 +128,12 @@ CELERY_TIMEZONE = TIME_ZONE
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
-CELERY_BEAT_SCHEDULE: dict[str, dict] = {}
+CELERY_BEAT_SCHEDULE = {
+    "transfer-mark-overdue": {
+        "task": "transfer.tasks.mark_overdue",
+        "schedule": crontab(hour=0, minute=30),
+    },
+}
 
 # Month-end maintenance window for registration and contribution writes (local time):
 # from START on the last day of a month to END on the first day of the next.

@@ -5,6 +5,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from registry import apis as registry_apis
 from registry import views as registry_views
+from transfer import apis as transfer_apis
 
 admin.site.site_header = "养老保险关系转移接续系统 管理后台"
 admin.site.site_title = "管理后台"
@@ -19,7 +20,36 @@ api_v1 = [
         name="contribution-record",
     ),
     path("offices/", registry_apis.OfficeListApi.as_view(), name="office-list"),
+    path("regions/", registry_apis.RegionListApi.as_view(), name="region-list"),
     path("modules/<str:name>/", registry_apis.ModuleSwitchApi.as_view(), name="module-switch"),
+    path(
+        "transfer-applications/",
+        transfer_apis.TransferApplicationCreateApi.as_view(),
+        name="transfer-application-create",
+    ),
+    path(
+        "transfer-applications/<str:application_no>/materials/",
+        transfer_apis.MaterialUploadApi.as_view(),
+        name="transfer-material-upload",
+    ),
+    path("transfers/", transfer_apis.TransferListApi.as_view(), name="transfer-list"),
+    path(
+        "transfers/<str:transfer_no>/",
+        transfer_apis.TransferDetailApi.as_view(),
+        name="transfer-detail",
+    ),
+    *[
+        path(f"transfers/<str:transfer_no>/{action}/", api.as_view(), name=f"transfer-{action}")
+        for action, api in [
+            ("recheck", transfer_apis.TransferRecheckApi),
+            ("info-sheet", transfer_apis.TransferInfoSheetApi),
+            ("refuse", transfer_apis.TransferRefuseApi),
+            ("confirm", transfer_apis.TransferConfirmApi),
+            ("return", transfer_apis.TransferReturnApi),
+            ("withdraw", transfer_apis.TransferWithdrawApi),
+        ]
+    ],
+    path("progress/", transfer_apis.ProgressApi.as_view(), name="progress"),
 ]
 
 urlpatterns = [

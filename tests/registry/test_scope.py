@@ -20,6 +20,16 @@ EXPECTED = {
     "person.register": ({"clerk"}, set()),
     "contribution.record": ({"clerk"}, set()),
     "module.switch": (set(), set()),  # national admins only: see test_module_switch_national_only
+    "transfer.apply": ({"clerk", "channel"}, {"clerk", "channel"}),
+    "transfer.view": (
+        {"clerk", "channel", "reviewer", "finance", "supervisor", "ministry", "auditor"},
+        {"clerk", "channel"},
+    ),
+    "transfer.materials": ({"clerk", "reviewer", "supervisor", "ministry", "auditor"}, set()),
+    "transfer.recheck": (set(), set()),  # national ministry only: see test_recheck_national_only
+    "transfer.outgoing": ({"reviewer"}, set()),
+    "transfer.incoming": ({"reviewer"}, set()),
+    "transfer.withdraw": ({"clerk", "channel"}, set()),
 }
 
 
@@ -44,6 +54,11 @@ def test_module_switch_national_only(make_staff, national_office):
     national_admin = scope_for(make_staff("admin", office=national_office))
     assert national_admin.can("module.switch") is True
     assert scope_for(make_staff("clerk", office=national_office)).can("module.switch") is False
+
+
+def test_recheck_national_only(make_staff, national_office):
+    assert scope_for(make_staff("ministry")).can("transfer.recheck") is False
+    assert scope_for(make_staff("ministry", office=national_office)).can("transfer.recheck")
 
 
 def test_national_office_covers_every_province(make_staff, national_office):

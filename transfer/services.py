@@ -1,0 +1,504 @@
+"""Every write of the transfer workflow (DESIGN.md §4, API.md "Transfers").
+
+Each service is one transaction: it loads the leg with a row lock, checks role and province,
+checks the state (409 otherwise), calls the thin transition, saves, and does the rest — the
+information sheet, the move of history and balance, the clearing obligation, the next deadline,
+the queued eligibility check. A stale concurrent writer ends in `Conflict` (409), never a 500."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import date
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import connection, transaction
+from django.utils import timezone
+from django_fsm import ConcurrentTransition, TransitionNotAllowed
+
+from clearing.services import obligation_record_for_leg
+from common.audit import audit_record
+from common.errors import ApplicationError, Conflict, NotAllowed, NotFound
+from common.masking import mask_id_number
+from common.scope import Role, province_of, scope_for
+from registry.models import AccountStatus, InsuranceAccount, ModuleSwitch, Person, Region, Scheme
+from registry.services import module_ensure_open
+from registry.validators import validate_id_number
+from registry.workdays import add_working_days
+from transfer import eligibility
+from transfer.funds import compute_funds
+from transfer.materials import MAX_BYTES, Upload, material_store
+from transfer.models import (
+    OPEN_STATUSES,
+    ApplicantKind,
+    Application,
+    Channel,
+    InfoSheet,
+    Material,
+    Mode,
+    RefuseCode,
+    Status,
+    TransferLeg,
+)
+
+MAX_OUTS = 10
+PLATFORM_OFFICE = {"office": "MOH", "office_name": "人社部全国转移接续平台"}
+
+
+def invalid(field: str, message: str, code: str = "INVALID") -> ApplicationError:
+    return ApplicationError(message, code=code, fields={field: [message]})
+
+
+# --- the transition log ---------------------------------------------------------------------
+
+
+def _log(actor, note: str = "") -> dict:
+    """`by` and `description` for django-fsm-log: the actor, their office and the note."""
+    if actor is None:
+        return {"by": None, "description": json.dumps({**PLATFORM_OFFICE, "note": note})}
+    scope = scope_for(actor)
+    office = {"office": scope.office_code or "", "office_name": scope.office_name}
+    return {"by": actor, "description": json.dumps({**office, "note": note}, ensure_ascii=False)}
+
+
+def _transition(leg: TransferLeg, name: str, actor, note: str = "", **kwargs) -> None:
+    """Call the transition and save; an illegal or stale one is a 409."""
+    try:
+        getattr(leg, name)(**kwargs, **_log(actor, note))
+        leg.save()
+    except (TransitionNotAllowed, ConcurrentTransition):
+        raise Conflict("该业务状态已变化，不能办理此操作，请刷新后查看。") from None
+
+
+def _step_deadline(leg: TransferLeg, start: date | None = None) -> None:
+    leg.deadline = add_working_days(
+        start or timezone.localdate(), settings.TRANSFER_STEP_WORKING_DAYS
+    ).due
+    leg.overdue = False
+
+
+def _lock_leg(transfer_no: str) -> TransferLeg:
+    leg = (
+        TransferLeg.objects.select_for_update(of=("self",))
+        .select_related("application", "application__accepting_office", "out_account")
+        .filter(transfer_no=transfer_no)
+        .first()
+    )
+    if leg is None:
+        raise NotFound(f"未找到转移编号为“{transfer_no}”的业务。")
+    return leg
+
+
+def _require_status(leg: TransferLeg, *statuses: str) -> None:
+    if leg.status not in statuses:
+        raise Conflict(
+            f"该业务当前状态为“{Status(leg.status).label}”，不能办理此操作。",
+            code="WRONG_STATE",
+            extra={"status": leg.status},
+        )
+
+
+# --- application -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Out:
+    scheme: str
+    region: str
+
+
+@dataclass(frozen=True)
+class Agent:
+    name: str
+    id_number: str
+    power_of_attorney: bool
+
+
+def _next_application_no(office_code: str) -> str:
+    """`110108-20261204-00017`: office, day, the office's running number of the day."""
+    today = timezone.localdate()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO transfer_numbercounter (office_code, day, last) VALUES (%s, %s, 1)"
+            " ON CONFLICT (office_code, day)"
+            " DO UPDATE SET last = transfer_numbercounter.last + 1 RETURNING last",
+            [office_code, today],
+        )
+        (number,) = cursor.fetchone()
+    return f"{office_code}-{today:%Y%m%d}-{number:05d}"
+
+
+def _check_channel(actor, channel: str) -> None:
+    scope = scope_for(actor)
+    if channel not in Channel.values:
+        raise invalid("channel", f"受理渠道“{channel}”无效。")
+    if channel == Channel.WINDOW and not scope.has_role(Role.CLERK):
+        raise invalid("channel", "只有窗口经办人员可以以“窗口”渠道受理。")
+    if channel != Channel.WINDOW and not scope.has_role(Role.CHANNEL):
+        raise invalid("channel", "窗口经办人员受理的申请，渠道应为“窗口”。")
+
+
+def _region(code: str, field: str) -> Region:
+    region = Region.objects.filter(code=code).first()
+    if region is None:
+        raise invalid(field, f"区划代码“{code}”不存在。", "UNKNOWN_REGION")
+    return region
+
+
+@transaction.atomic
+def application_submit(
+    *,
+    actor,
+    id_number: str,
+    name: str,
+    phone: str,
+    hukou_address: str,
+    in_scheme: str,
+    in_region: str,
+    outs: list[Out],
+    channel: str,
+    manual: bool = False,
+    applicant: Agent | None = None,
+    uploads: list[Upload] = (),
+) -> Application:
+    """受理: one application, one leg per outgoing place; the eligibility check of each leg is
+    queued to run once this transaction has committed."""
+    module_ensure_open(ModuleSwitch.Module.TRANSFER)
+    scope = scope_for(actor)
+    scope.require("transfer.apply")
+    _check_channel(actor, channel)
+    try:
+        id_number = validate_id_number(id_number)
+    except ValidationError as bad:
+        raise invalid("id_number", bad.messages[0], bad.code) from None
+    person = Person.objects.filter(id_number=id_number).first()
+    if person is None:
+        raise invalid("id_number", "未找到该社会保障号码对应的参保人员。", "UNKNOWN_PERSON")
+    if name.strip() != person.name:
+        raise invalid("name", "姓名与社会保障号码登记的姓名不一致，请核对。", "NAME_MISMATCH")
+    destination = _region(in_region, "in_region")
+    if not outs:
+        raise invalid("outs", "请至少添加一个转出地。")
+    if len(outs) > MAX_OUTS:
+        raise invalid("outs", f"一次最多添加{MAX_OUTS}个转出地。")
+    places = [(o, _region(o.region, "outs")) for o in outs]
+    keys = [(province_of(o.region), o.scheme) for o in outs]
+    if len(set(keys)) != len(keys):
+        raise invalid("outs", "同一省份同一险种的转出地只能添加一次。")
+    traditional = [
+        o for o in outs if manual or o.scheme != Scheme.ENTERPRISE or in_scheme != Scheme.ENTERPRISE
+    ]
+    if traditional:
+        raise invalid(
+            "outs",
+            "跨制度转移（企业与机关事业单位、城乡居民养老保险之间）及手工转移须按传统模式办理，"
+            "传统模式尚未在本系统开通，请按原流程办理。",
+            "TRADITIONAL_NOT_AVAILABLE",
+        )
+    if applicant is not None:
+        if not applicant.name.strip():
+            raise invalid("applicant", "代办须填写代办人姓名。")
+        try:
+            validate_id_number(applicant.id_number)
+        except ValidationError as bad:
+            raise invalid("applicant", f"代办人证件号码：{bad.messages[0]}") from None
+        if not applicant.power_of_attorney:
+            raise invalid("applicant", "代办须提供授权委托书。")
+
+    office = _office_of(actor)
+    application = Application.objects.create(
+        application_no=_next_application_no(office.code),
+        person=person,
+        name=person.name,
+        phone=phone.strip(),
+        hukou_address=hukou_address.strip(),
+        in_scheme=in_scheme,
+        in_region=destination,
+        in_province_id=province_of(destination.code),
+        channel=channel,
+        manual=manual,
+        accepting_office=office,
+        submitted_by=actor,
+        applicant_kind=ApplicantKind.AGENT if applicant else ApplicantKind.SELF,
+        agent_name=applicant.name.strip() if applicant else "",
+        agent_id_number=applicant.id_number.strip().upper() if applicant else "",
+        power_of_attorney=bool(applicant and applicant.power_of_attorney),
+    )
+    deadline = add_working_days(timezone.localdate(), settings.TRANSFER_STEP_WORKING_DAYS).due
+    legs = TransferLeg.objects.bulk_create(
+        [
+            TransferLeg(
+                transfer_no=f"{application.application_no}-{n}",
+                application=application,
+                mode=Mode.PERIODIC,
+                out_scheme=out.scheme,
+                out_region=region,
+                out_province_id=province_of(region.code),
+                in_province_id=application.in_province_id,
+                deadline=deadline,
+            )
+            for n, (out, region) in enumerate(places, 1)
+        ]
+    )
+    for upload in uploads:
+        material_store(application=application, upload=upload, actor=actor)
+    audit_record(
+        actor=actor,
+        action="transfer.apply",
+        target=application,
+        application_no=application.application_no,
+        id_number=mask_id_number(id_number),
+        legs=[leg.transfer_no for leg in legs],
+    )
+    from transfer.tasks import eligibility_check
+
+    for leg in legs:
+        transaction.on_commit(lambda pk=leg.pk: eligibility_check.delay(pk))
+    return application
+
+
+MAX_UPLOAD_READ = MAX_BYTES + 1  # one byte past the limit tells an oversized file
+
+
+@transaction.atomic
+def application_add_material(*, actor, application: Application, upload: Upload) -> Material:
+    """A material added after submission, by the office (or channel client) that accepted it."""
+    module_ensure_open(ModuleSwitch.Module.TRANSFER)
+    scope = scope_for(actor)
+    scope.require("transfer.apply")
+    if not (
+        scope.office_code == application.accepting_office.code
+        or application.submitted_by_id == actor.pk
+    ):
+        raise NotAllowed("只有受理该申请的经办机构或渠道可以补充材料。")
+    material = material_store(application=application, upload=upload, actor=actor)
+    audit_record(actor=actor, action="transfer.material", target=material, kind=upload.kind)
+    return material
+
+
+def _office_of(actor):
+    office = getattr(getattr(actor, "staff", None), "office", None)
+    if office is None:
+        raise NotAllowed("您的账号尚未分配经办机构。")
+    return office
+
+
+# --- the ministry check ----------------------------------------------------------------------
+
+
+def _check(leg: TransferLeg, actor) -> TransferLeg:
+    # Checks of one person's legs run one at a time: DUPLICATE_APPLICATION must see the others.
+    Person.objects.select_for_update().filter(pk=leg.application.person_id).get()
+    facts = eligibility.gather_facts(leg)
+    failures = eligibility.failed_rules(facts)
+    leg.out_account = facts.out_account
+    if failures:
+        leg.deadline, leg.overdue = None, False
+        _transition(leg, "fail_check", actor, reasons=failures)
+    else:
+        _step_deadline(leg)
+        _transition(leg, "pass_check", actor)
+    return leg
+
+
+@transaction.atomic
+def leg_check_eligibility(*, leg_id: int) -> TransferLeg | None:
+    """The platform's automatic check after submission (the Celery task). Idempotent: a leg that
+    has left `submitted` is left alone, so a retried task does nothing."""
+    leg = (
+        TransferLeg.objects.select_for_update(of=("self",))
+        .select_related("application")
+        .filter(pk=leg_id)
+        .first()
+    )
+    if leg is None or leg.status != Status.SUBMITTED:
+        return leg
+    return _check(leg, actor=None)
+
+
+@transaction.atomic
+def leg_recheck(*, actor, transfer_no: str) -> TransferLeg:
+    """The ministry runs the check again (after the data behind a rejection was corrected)."""
+    module_ensure_open(ModuleSwitch.Module.TRANSFER)
+    leg = _lock_leg(transfer_no)
+    scope_for(actor).require("transfer.recheck")
+    _require_status(leg, Status.SUBMITTED, Status.REJECTED)
+    return _check(leg, actor)
+
+
+# --- the outgoing province ---------------------------------------------------------------------
+
+
+def _in_account(leg: TransferLeg) -> InsuranceAccount | None:
+    application = leg.application
+    return InsuranceAccount.objects.filter(
+        person_id=application.person_id,
+        province_id=application.in_province_id,
+        scheme=application.in_scheme,
+    ).first()
+
+
+@transaction.atomic
+def leg_upload_info_sheet(*, actor, transfer_no: str, note: str = "") -> InfoSheet:
+    """The outgoing reviewer generates the information sheet from the account's records."""
+    module_ensure_open(ModuleSwitch.Module.TRANSFER)
+    leg = _lock_leg(transfer_no)
+    scope_for(actor).require("transfer.outgoing", [leg.out_province_id])
+    _require_status(leg, Status.ELIGIBLE)
+    account = leg.out_account
+    if account is None or account.status != AccountStatus.SUSPENDED:
+        raise Conflict(
+            "转出地参保关系状态已变化，请联系部级平台重新校验。", code="OUT_ACCOUNT_CHANGED"
+        )
+    funds = compute_funds(account, _in_account(leg))
+    if not funds.months and funds.individual_fen == 0:
+        raise ApplicationError(
+            "该参保关系没有可转移的缴费记录和个人账户余额，请以“无可转移的缴费记录”不予受理。",
+            code="NO_TRANSFERABLE_RECORDS",
+        )
+    version = leg.info_sheets.count() + 1
+    sheet = InfoSheet.objects.create(
+        leg=leg,
+        version=version,
+        uploaded_by=actor,
+        note=note.strip(),
+        months=len(funds.months),
+        pooled_months=funds.pooled_months,
+        individual_fen=funds.individual_fen,
+        pooled_fen=funds.pooled_fen,
+        total_fen=funds.total_fen,
+        duplicate_months=funds.duplicate_months,
+        detail=[
+            [f"{m.month:%Y-%m}", m.identity, m.base_fen, str(m.rate or ""), str(m.pooled)]
+            for m in funds.months
+        ],
+    )
+    _step_deadline(leg)
+    _transition(leg, "upload_info", actor, note.strip() or f"上传信息表（第{version}版）")
+    return sheet
+
+
+@transaction.atomic
+def leg_refuse(*, actor, transfer_no: str, code: str, note: str) -> TransferLeg:
+    module_ensure_open(ModuleSwitch.Module.TRANSFER)
+    if code not in RefuseCode.values:
+        raise invalid("code", "不予受理原因应为 NO_TRANSFERABLE_RECORDS 或 OTHER。")
+    if not note.strip():
+        raise invalid("note", "请填写不予受理的具体说明。")
+    leg = _lock_leg(transfer_no)
+    scope_for(actor).require("transfer.outgoing", [leg.out_province_id])
+    _require_status(leg, Status.ELIGIBLE)
+    leg.deadline, leg.overdue = None, False
+    _transition(leg, "refuse", actor, note.strip(), code=code)
+    return leg
+
+
+# --- the incoming province ---------------------------------------------------------------------
+
+
+@transaction.atomic
+def leg_confirm(*, actor, transfer_no: str) -> TransferLeg:
+    """办结: the incoming province confirms the sheet. In this one transaction the history and
+    balance move to the incoming account and the clearing obligation is written — no money moves
+    per case; the provinces settle monthly (clearing/)."""
+    module_ensure_open(ModuleSwitch.Module.TRANSFER)
+    leg = _lock_leg(transfer_no)
+    scope_for(actor).require("transfer.incoming", [leg.in_province_id])
+    _require_status(leg, Status.INFO_UPLOADED)
+    sheet = leg.info_sheets.order_by("-version").first()
+    in_account = _in_account(leg)
+    if in_account is None or in_account.status != AccountStatus.CONTRIBUTING:
+        raise Conflict("转入地参保关系状态已变化，不能办结，请退回。", code="IN_ACCOUNT_CHANGED")
+    out_account, in_account = _lock_accounts(leg.out_account_id, in_account.pk)
+    if out_account.individual_balance_fen < sheet.individual_fen:
+        raise Conflict(
+            "转出地个人账户余额已小于信息表金额，请退回转出地重新生成信息表。",
+            code="SHEET_OUTDATED",
+        )
+    _move_history(out_account, in_account, sheet.individual_fen)
+    now = timezone.now()
+    leg.deadline, leg.overdue = None, False
+    _transition(leg, "confirm", actor, completed_at=now)
+    obligation_record_for_leg(
+        leg=leg,
+        payer=leg.out_province_id,
+        payee=leg.in_province_id,
+        individual_fen=sheet.individual_fen,
+        pooled_fen=sheet.pooled_fen,
+        completed_at=now,
+    )
+    return leg
+
+
+def _lock_accounts(*pks: int) -> list[InsuranceAccount]:
+    """Lock accounts in primary-key order (no deadlock between two transfers); return in the
+    order asked."""
+    locked = InsuranceAccount.objects.select_for_update().in_bulk(sorted(pks))
+    return [locked[pk] for pk in pks]
+
+
+def _move_history(out_account: InsuranceAccount, in_account: InsuranceAccount, individual_fen: int):
+    """Months move with their origin province, except those the incoming account already holds
+    for the same identity (paid twice: they stay behind, for the refund process); the balance
+    moves; the outgoing account is closed as transferred out."""
+    held = set(in_account.months.values_list("month", "identity"))
+    remaining = out_account.months.filter(cleared=False)
+    paid_twice = [
+        pk
+        for pk, month, identity in remaining.values_list("pk", "month", "identity")
+        if (month, identity) in held
+    ]
+    remaining.exclude(pk__in=paid_twice).update(
+        account=in_account, origin_province=out_account.province_id
+    )
+    out_account.individual_balance_fen -= individual_fen
+    out_account.status = AccountStatus.TRANSFERRED_OUT
+    out_account.save(update_fields=["individual_balance_fen", "status", "updated_at"])
+    in_account.individual_balance_fen += individual_fen
+    in_account.save(update_fields=["individual_balance_fen", "updated_at"])
+
+
+@transaction.atomic
+def leg_return(*, actor, transfer_no: str, note: str) -> TransferLeg:
+    module_ensure_open(ModuleSwitch.Module.TRANSFER)
+    if not note.strip():
+        raise invalid("note", "退回须填写原因。")
+    leg = _lock_leg(transfer_no)
+    scope_for(actor).require("transfer.incoming", [leg.in_province_id])
+    _require_status(leg, Status.INFO_UPLOADED)
+    _step_deadline(leg)
+    _transition(leg, "send_back", actor, note.strip())
+    return leg
+
+
+# --- the accepting office ----------------------------------------------------------------------
+
+
+@transaction.atomic
+def leg_withdraw(*, actor, transfer_no: str, note: str = "") -> TransferLeg:
+    """撤回: by the accepting office's clerk or the channel client that submitted it, before the
+    information sheet is uploaded."""
+    module_ensure_open(ModuleSwitch.Module.TRANSFER)
+    leg = _lock_leg(transfer_no)
+    scope = scope_for(actor)
+    application = leg.application
+    own = (
+        scope.has_role(Role.CLERK) and scope.office_code == application.accepting_office.code
+    ) or (scope.has_role(Role.CHANNEL) and application.submitted_by_id == actor.pk)
+    if not own:
+        raise NotAllowed("只有受理该申请的经办机构或渠道可以撤回。")
+    _require_status(leg, Status.SUBMITTED, Status.ELIGIBLE)
+    leg.deadline, leg.overdue = None, False
+    _transition(leg, "withdraw", actor, note.strip())
+    return leg
+
+
+# --- deadlines -------------------------------------------------------------------------------
+
+
+def legs_mark_overdue(*, today: date | None = None) -> int:
+    """The daily job: open legs past their deadline are flagged (one UPDATE, any volume)."""
+    return TransferLeg.objects.filter(
+        status__in=OPEN_STATUSES, deadline__lt=today or timezone.localdate(), overdue=False
+    ).update(overdue=True)
