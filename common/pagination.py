@@ -9,7 +9,10 @@ class Pagination(PageNumberPagination):
     max_page_size = 200
 
 
-def paginated_response(*, serializer_class, queryset, request, view):
+def paginated_response(*, serializer_class, queryset, request, view, prepare=None):
+    """One page of `queryset`; `prepare(rows)` may load what the rows need in bulk first."""
     paginator = Pagination()
     page = paginator.paginate_queryset(queryset, request, view=view)
+    if prepare is not None:
+        page = prepare(page)
     return paginator.get_paginated_response(serializer_class(page, many=True).data)
