@@ -1,11 +1,13 @@
-"""What every page's shell shows: the user's office and roles, the navigation, and banners."""
+"""What every page's shell shows: the user's office and roles, the navigation (with the
+reviewer's worklist counts, also shown on the dashboard), and banners."""
 
 from django.utils import timezone
 
-from common.scope import scope_for
+from common.scope import Role, scope_for
 from registry.models import ModuleSwitch
 from registry.selectors import maintenance_window_notice, suspended_modules
 from registry.workdays import calendar_warnings
+from transfer.selectors import worklist_counts
 
 
 def staff_shell(request) -> dict:
@@ -22,10 +24,18 @@ def staff_shell(request) -> dict:
         banners.append({"level": "warning", "text": notice})
     banners += [{"level": "info", "text": w} for w in calendar_warnings(timezone.localdate())]
     nav = [{"url": "dashboard", "label": "工作台"}]
+    if scope.has_role(Role.CLERK) and scope.can("transfer.apply"):
+        nav.append({"url": "transfer-new", "label": "新建申请"})
+    counts = worklist_counts(scope=scope)
+    for name, label in [("outgoing", "待上传信息表"), ("incoming", "待确认")]:
+        if name in counts:
+            nav.append({"url": f"transfer-work-{name}", "label": label, **counts[name]})
+    if scope.can("transfer.view"):
+        nav.append({"url": "transfer-progress", "label": "进度查询"})
     if scope.can("person.view"):
         nav.append({"url": "person-lookup", "label": "参保人员查询"})
     if scope.can("office.view"):
         nav.append({"url": "office-directory", "label": "经办机构查询"})
     if scope.can("module.switch"):
         nav.append({"url": "module-switches", "label": "模块开关"})
-    return {"scope": scope, "nav": nav, "banners": banners}
+    return {"scope": scope, "nav": nav, "banners": banners, "worklist_counts": counts}

@@ -63,6 +63,7 @@ urlpatterns = [
     path("persons/", registry_views.person_lookup, name="person-lookup"),
     path("offices/", registry_views.office_directory, name="office-directory"),
     path("modules/", registry_views.module_switches, name="module-switches"),
+    path("transfers/", include("transfer.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include((api_v1, "api"), namespace="api")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),

@@ -14,7 +14,7 @@ from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from common.errors import ApplicationError, Conflict, NotFound
+from common.errors import ApplicationError, Conflict
 from common.fields import RegionCodeField
 from common.pagination import paginated_response
 from common.permissions import allowed
@@ -22,7 +22,7 @@ from common.scope import scope_for
 from registry.models import Scheme
 from transfer import selectors, services
 from transfer.materials import Upload
-from transfer.models import Application, Channel, IdempotencyKey, MaterialKind, RefuseCode, Status
+from transfer.models import Channel, IdempotencyKey, MaterialKind, RefuseCode, Status
 
 
 class ReasonSerializer(serializers.Serializer):
@@ -97,7 +97,7 @@ class TransferApplicationCreateApi(APIView):
         id_number = serializers.CharField(max_length=18)
         name = serializers.CharField(max_length=64)
         phone = serializers.RegexField(
-            r"^[0-9+\-]{7,20}$", error_messages={"invalid": "联系电话格式不正确。"}
+            services.PHONE, error_messages={"invalid": "联系电话格式不正确。"}
         )
         hukou_address = serializers.CharField(max_length=200)
         in_scheme = serializers.ChoiceField(choices=Scheme.choices)
@@ -120,8 +120,11 @@ class TransferApplicationCreateApi(APIView):
         key = request.headers.get("Idempotency-Key", "").strip()
         if not key:
             return self._create(request)
-        if len(key) > 128:
-            raise ApplicationError("Idempotency-Key 不能超过128个字符。", code="INVALID")
+        if len(key) > 128 or not key.isprintable():
+            raise ApplicationError(
+                "Idempotency-Key 应为不超过128个可打印字符。",
+                fields={"Idempotency-Key": ["应为不超过128个可打印字符。"]},
+            )
         body_hash = hashlib.sha256(
             json.dumps(request.data, sort_keys=True, ensure_ascii=False, default=str).encode()
         ).hexdigest()
@@ -188,13 +191,10 @@ class MaterialUploadApi(APIView):
     def post(self, request, application_no: str):
         data = self.MaterialInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        application = Application.objects.filter(application_no=application_no).first()
-        if application is None:
-            raise NotFound("未找到该申请。")
         upload = data.validated_data["file"]
         material = services.application_add_material(
             actor=request.user,
-            application=application,
+            application_no=application_no,
             upload=Upload(
                 kind=data.validated_data["kind"],
                 name=upload.name,
@@ -231,17 +231,12 @@ class TransferListApi(APIView):
         filters.is_valid(raise_exception=True)
         legs = selectors.leg_list(scope=scope_for(request.user), **filters.validated_data)
         return paginated_response(
-            serializer_class=DetailedTransferSerializer, queryset=legs, request=request, view=self
+            serializer_class=TransferSerializer,
+            queryset=legs,
+            request=request,
+            view=self,
+            prepare=selectors.with_details,
         )
-
-
-class DetailedTransferSerializer(TransferSerializer):
-    """A page of legs, with their sheets and timelines fetched in two queries for the page."""
-
-    def __init__(self, instance=None, *args, **kwargs):
-        if kwargs.get("many") and instance is not None:
-            instance = selectors.with_details(list(instance))
-        super().__init__(instance, *args, **kwargs)
 
 
 class ProgressApi(APIView):

@@ -7,8 +7,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.db.models import Q
+
 from registry.models import AccountStatus, AccountType, InsuranceAccount, Person
-from transfer.models import OPEN_STATUSES, TransferLeg
+from transfer.models import OPEN_STATUSES, Status, TransferLeg
 
 
 @dataclass(frozen=True)
@@ -61,6 +63,8 @@ def gather_facts(leg: TransferLeg) -> Facts:
         out_account = None
     in_account = accounts.get((application.in_province_id, application.in_scheme))
     in_paid = in_account is not None and in_account.months.filter(cleared=False).exists()
+    # Another open leg for the same outgoing account: one already past the check, or one
+    # submitted earlier — so the earlier submission wins whichever check happens to run first.
     other_open = (
         TransferLeg.objects.filter(
             application__person_id=application.person_id,
@@ -69,6 +73,7 @@ def gather_facts(leg: TransferLeg) -> Facts:
             status__in=OPEN_STATUSES,
         )
         .exclude(pk=leg.pk)
+        .filter(Q(pk__lt=leg.pk) | ~Q(status=Status.SUBMITTED))
         .exists()
     )
     return Facts(

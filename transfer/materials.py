@@ -48,8 +48,9 @@ def upload_check(upload: Upload, field: str = "materials") -> str:
     return content_type
 
 
-def material_store(*, application, upload: Upload, actor) -> Material:
-    content_type = upload_check(upload)
+def material_store(*, application, upload: Upload, actor, field: str = "materials") -> Material:
+    """Check and store one upload; a refusal names `field`, the input the file came in."""
+    content_type = upload_check(upload, field)
     material = Material(
         application=application,
         kind=upload.kind,

@@ -34,7 +34,8 @@ class ApplicantKind(models.TextChoices):
 class Application(BaseModel):
     """One submission (受理): a person asks to move the insurance of one or more places."""
 
-    application_no = models.CharField("申请编号", max_length=40, unique=True)
+    # office code (≤ 32) + "-YYYYMMDD-" + 5 digits; a leg adds "-N"
+    application_no = models.CharField("申请编号", max_length=48, unique=True)
     person = models.ForeignKey(
         "registry.Person", verbose_name="参保人员", on_delete=models.PROTECT, related_name="+"
     )
@@ -133,7 +134,7 @@ class RefuseCode(models.TextChoices):
 class TransferLeg(ConcurrentTransitionMixin, BaseModel):
     """One outgoing place of an application: the unit that moves through the workflow."""
 
-    transfer_no = models.CharField("转移编号", max_length=44, unique=True)
+    transfer_no = models.CharField("转移编号", max_length=52, unique=True)
     application = models.ForeignKey(
         Application, verbose_name="申请", on_delete=models.PROTECT, related_name="legs"
     )

@@ -6,15 +6,17 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
+from collections.abc import Iterable
 
 from django.contrib.contenttypes.models import ContentType
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Prefetch, Q, QuerySet
 from django_fsm_log.models import StateLog
 
 from common.errors import NotFound
 from common.scope import Scope
+from registry.models import Region
 from registry.validators import validate_id_number
-from transfer.models import InfoSheet, Material, Status, TransferLeg
+from transfer.models import Application, InfoSheet, Material, Status, TransferLeg
 
 ACTION_LABELS = {
     "submit": "受理",
@@ -28,8 +30,27 @@ ACTION_LABELS = {
 }
 
 
-def _legs() -> QuerySet[TransferLeg]:
-    return TransferLeg.objects.select_related(
+class _PagedLegs(QuerySet):
+    """Legs whose slices (a paginator's page) join only the page's own rows: the page's ids are
+    picked from the index alone (`leg_out_work` / `leg_in_work`, an index-only scan), then those
+    rows are loaded with their related objects. A plain OFFSET builds every skipped row with all
+    its joins and throws it away (page 1,000 of a 50,000-leg worklist: ~0.5 s instead of ~30 ms,
+    bench/transfer.py). Same rows in the same order, same two queries per page (COUNT, rows)."""
+
+    def __getitem__(self, k):
+        if (
+            isinstance(k, slice)
+            and k.step is None
+            and self._result_cache is None
+            and not self.query.is_sliced
+        ):
+            return self.filter(pk__in=QuerySet.__getitem__(self.values("pk"), k))
+        return super().__getitem__(k)
+
+
+def _legs(*, paged: bool = False) -> QuerySet[TransferLeg]:
+    legs = _PagedLegs(TransferLeg) if paged else TransferLeg.objects.all()
+    return legs.select_related(
         "application__person",
         "application__in_region",
         "application__accepting_office",
@@ -93,10 +114,10 @@ def worklist(
     *, scope: Scope, name: str, q: str = "", overdue: bool | None = None
 ) -> QuerySet[TransferLeg]:
     """待上传信息表 (outgoing) / 待确认 (incoming) of the reviewer's province: oldest deadline
-    first, overdue ones leading."""
+    first, overdue ones leading. Any page costs about the same (`_PagedLegs`)."""
     status, field, action = WORKLISTS[name]
     scope.require(action)
-    legs = scope.filter(_legs().filter(status=status), field)
+    legs = scope.filter(_legs(paged=True).filter(status=status), field)
     if overdue is not None:
         legs = legs.filter(overdue=overdue)
     if q:
@@ -107,11 +128,15 @@ def worklist(
 
 
 def worklist_counts(*, scope: Scope) -> dict[str, dict[str, int]]:
+    """{"outgoing": {"total", "overdue"}, "incoming": …}: one query per worklist."""
     counts = {}
     for name, (_, _, action) in WORKLISTS.items():
         if scope.can(action):
-            legs = worklist(scope=scope, name=name)
-            counts[name] = {"total": legs.count(), "overdue": legs.filter(overdue=True).count()}
+            counts[name] = (
+                worklist(scope=scope, name=name)
+                .order_by()
+                .aggregate(total=Count("id"), overdue=Count("id", filter=Q(overdue=True)))
+            )
     return counts
 
 
@@ -195,3 +220,39 @@ def material_get(*, scope: Scope, material_id: int) -> Material:
         provinces |= {leg.out_province_id, leg.in_province_id}
     scope.require("transfer.materials", provinces)
     return material
+
+
+def application_get(*, scope: Scope, application_no: str) -> Application:
+    """One application with its legs (in order), for the receipt (受理回执); seen by whoever may
+    see any of its legs."""
+    scope.require("transfer.view")
+    application = (
+        Application.objects.select_related("person", "accepting_office", "in_region")
+        .prefetch_related(
+            Prefetch(
+                "legs", queryset=TransferLeg.objects.select_related("out_region").order_by("id")
+            )
+        )
+        .filter(application_no=application_no)
+        .first()
+    )
+    if application is None:
+        raise NotFound(f"未找到申请编号为“{application_no}”的申请。")
+    provinces = [application.accepting_office.province_id]
+    for leg in application.legs.all():
+        provinces += [leg.out_province_id, leg.in_province_id]
+    scope.require("transfer.view", provinces)
+    return application
+
+
+def place_names(codes: Iterable[str]) -> dict[str, str]:
+    """Full place names for display ("吉林省长春市南关区", "北京市海淀区"), by walking each
+    region's parents: one query for any number of codes."""
+    names = {}
+    for region in Region.objects.filter(code__in=set(codes)).select_related("parent__parent"):
+        parts, node = [], region
+        while node is not None:
+            parts.append(node.name)
+            node = node.parent
+        names[region.code] = "".join(reversed(parts))
+    return names

@@ -8,6 +8,7 @@ the queued eligibility check. A stale concurrent writer ends in `Conflict` (409)
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from datetime import date
 
@@ -26,9 +27,9 @@ from registry.models import AccountStatus, InsuranceAccount, ModuleSwitch, Perso
 from registry.services import module_ensure_open
 from registry.validators import validate_id_number
 from registry.workdays import add_working_days
-from transfer import eligibility
+from transfer import eligibility, selectors
 from transfer.funds import compute_funds
-from transfer.materials import MAX_BYTES, Upload, material_store
+from transfer.materials import MAX_BYTES, Upload, material_store, upload_check
 from transfer.models import (
     OPEN_STATUSES,
     ApplicantKind,
@@ -43,6 +44,7 @@ from transfer.models import (
 )
 
 MAX_OUTS = 10
+PHONE = re.compile(r"[0-9+\-]{7,20}")
 PLATFORM_OFFICE = {"office": "MOH", "office_name": "人社部全国转移接续平台"}
 
 
@@ -177,6 +179,14 @@ def application_submit(
         raise invalid("id_number", "未找到该社会保障号码对应的参保人员。", "UNKNOWN_PERSON")
     if name.strip() != person.name:
         raise invalid("name", "姓名与社会保障号码登记的姓名不一致，请核对。", "NAME_MISMATCH")
+    if not PHONE.fullmatch(phone.strip()):
+        raise invalid("phone", "联系电话格式不正确（7至20位数字，可含+和-）。")
+    if not hukou_address.strip() or len(hukou_address.strip()) > 200:
+        raise invalid("hukou_address", "请填写户籍地址（不超过200字）。")
+    if in_scheme not in Scheme.values:
+        raise invalid("in_scheme", f"转入险种“{in_scheme}”无效。")
+    for upload in uploads:  # every file checked before anything is written or stored
+        upload_check(upload)
     destination = _region(in_region, "in_region")
     if not outs:
         raise invalid("outs", "请至少添加一个转出地。")
@@ -262,18 +272,38 @@ MAX_UPLOAD_READ = MAX_BYTES + 1  # one byte past the limit tells an oversized fi
 
 
 @transaction.atomic
-def application_add_material(*, actor, application: Application, upload: Upload) -> Material:
+def application_add_material(*, actor, application_no: str, upload: Upload) -> Material:
     """A material added after submission, by the office (or channel client) that accepted it."""
     module_ensure_open(ModuleSwitch.Module.TRANSFER)
     scope = scope_for(actor)
     scope.require("transfer.apply")
+    application = (
+        Application.objects.select_related("accepting_office")
+        .filter(application_no=application_no)
+        .first()
+    )
+    if application is None:
+        raise NotFound(f"未找到申请编号为“{application_no}”的申请。")
     if not (
         scope.office_code == application.accepting_office.code
         or application.submitted_by_id == actor.pk
     ):
         raise NotAllowed("只有受理该申请的经办机构或渠道可以补充材料。")
-    material = material_store(application=application, upload=upload, actor=actor)
+    material = material_store(application=application, upload=upload, actor=actor, field="file")
     audit_record(actor=actor, action="transfer.material", target=material, kind=upload.kind)
+    return material
+
+
+def material_open(*, actor, material_id: int) -> Material:
+    """A person's document is opened: allowed by scope, and recorded with who and when."""
+    material = selectors.material_get(scope=scope_for(actor), material_id=material_id)
+    audit_record(
+        actor=actor,
+        action="transfer.material.open",
+        target=material,
+        application_no=material.application.application_no,
+        kind=material.kind,
+    )
     return material
 
 
@@ -407,10 +437,18 @@ def leg_confirm(*, actor, transfer_no: str) -> TransferLeg:
     scope_for(actor).require("transfer.incoming", [leg.in_province_id])
     _require_status(leg, Status.INFO_UPLOADED)
     sheet = leg.info_sheets.order_by("-version").first()
+    in_changed = Conflict("转入地参保关系状态已变化，不能办结，请退回。", code="IN_ACCOUNT_CHANGED")
     in_account = _in_account(leg)
-    if in_account is None or in_account.status != AccountStatus.CONTRIBUTING:
-        raise Conflict("转入地参保关系状态已变化，不能办结，请退回。", code="IN_ACCOUNT_CHANGED")
+    if in_account is None:
+        raise in_changed
+    # Both accounts as they are now, under the lock: their states decide, not the sheet's day.
     out_account, in_account = _lock_accounts(leg.out_account_id, in_account.pk)
+    if in_account.status != AccountStatus.CONTRIBUTING:
+        raise in_changed
+    if out_account.status != AccountStatus.SUSPENDED:
+        raise Conflict(
+            "转出地参保关系已不是暂停缴费状态，不能办结，请退回。", code="OUT_ACCOUNT_CHANGED"
+        )
     if out_account.individual_balance_fen < sheet.individual_fen:
         raise Conflict(
             "转出地个人账户余额已小于信息表金额，请退回转出地重新生成信息表。",

@@ -1,0 +1,499 @@
+"""Staff pages of the transfer workflow: the window's new application and its receipt, the
+reviewers' worklists, the case page with its actions, material downloads and the progress query.
+
+Views parse, call one service or selector, and render; a refused action comes back as a message
+on the case page, a refused page as the error page (common.middleware)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import FileResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_http_methods, require_POST
+
+from common.errors import ApplicationError, NotAllowed, NotFound
+from common.masking import mask_id_number, mask_name
+from common.money import fen_to_yuan, round_fen
+from common.scope import Role, Scope, scope_for
+from registry.models import AccountStatus, AccountType, Identity, Region, Scheme
+from registry.selectors import region_children
+from transfer import selectors, services
+from transfer.forms import (
+    FIELD_LABELS,
+    ApplicationForm,
+    OutRow,
+    PlacePick,
+    out_rows,
+    read_materials,
+)
+from transfer.materials import Upload
+from transfer.models import ApplicantKind, Channel, RefuseCode, Status, TransferLeg
+
+PAGE_SIZE = 50
+
+STATUS_TONE = {
+    Status.SUBMITTED: "info",
+    Status.ELIGIBLE: "info",
+    Status.LETTER_ISSUED: "info",
+    Status.INFO_UPLOADED: "warn",
+    Status.INFO_ACCEPTED: "warn",
+    Status.FUNDS_REMITTED: "warn",
+    Status.COMPLETED: "ok",
+    Status.REJECTED: "danger",
+    Status.REFUSED: "danger",
+    Status.WITHDRAWN: "muted",
+}
+
+
+def _scheme_label(value: str) -> str:
+    return Scheme(value).label if value in Scheme.values else value
+
+
+# --- the new application (新建转移申请) --------------------------------------------------------
+
+
+def _picker(prefix: str, label: str, pick: PlacePick, provinces: list[Region]) -> dict:
+    """The options of one province → city → county group for `pick` (a municipality's
+    districts sit directly under the province: no city select then)."""
+    cities, counties = [], []
+    if pick.province:
+        below = list(region_children(parent=pick.province))
+        if below and below[0].level == Region.Level.COUNTY:
+            counties = below
+        else:
+            cities = below
+            if pick.city:
+                counties = list(region_children(parent=pick.city))
+    return {
+        "prefix": prefix,
+        "label": label,
+        "pick": pick,
+        "provinces": provinces,
+        "cities": cities,
+        "counties": counties,
+    }
+
+
+def _office_region(user) -> Region | None:
+    office = getattr(getattr(user, "staff", None), "office", None)
+    return office.region if office is not None else None
+
+
+def _summary(errors: dict[str, list[str]], rows: list[OutRow]) -> list[dict]:
+    """Every error, labelled, in the order of the form, for the summary at its top."""
+    labels = {}
+    for key, label in FIELD_LABELS.items():
+        labels[key] = label
+        if key == "outs":
+            labels |= {row.key: f"第{n}个转出地" for n, row in enumerate(rows, 1)}
+    order = list(labels)
+    return [
+        {"key": key, "label": labels.get(key, ""), "message": message}
+        for key in sorted(errors, key=lambda k: order.index(k) if k in order else len(order))
+        for message in errors[key]
+    ]
+
+
+@dataclass
+class _Submission:
+    """The POSTed form, read and checked for shape; `errors` keyed as the page shows them."""
+
+    form: ApplicationForm
+    in_place: PlacePick
+    rows: list[OutRow]
+    uploads: list[Upload]
+    errors: dict[str, list[str]]
+
+    @classmethod
+    def read(cls, request) -> _Submission:
+        form = ApplicationForm(request.POST)
+        in_place = PlacePick.from_post(request.POST, "in")
+        rows = out_rows(request.POST)
+        errors = {key: list(messages_) for key, messages_ in form.errors.items()}
+        if problem := in_place.problem("转入地"):
+            errors["in_region"] = [problem]
+        for row in rows:
+            if not row.blank and (problem := row.place.problem("转出地")):
+                errors[row.key] = [problem]
+        if all(row.blank for row in rows):
+            errors["outs"] = ["请至少添加一个转出地。"]
+        agent = request.POST.get("applicant_kind") == ApplicantKind.AGENT
+        uploads, file_errors = read_materials(request.FILES, agent=agent)
+        return cls(form, in_place, rows, uploads, errors | file_errors)
+
+    def submit(self, actor):
+        data = self.form.cleaned_data
+        return services.application_submit(
+            actor=actor,
+            id_number=data["id_number"],
+            name=data["name"],
+            phone=data["phone"],
+            hukou_address=data["hukou_address"],
+            in_scheme=data["in_scheme"],
+            in_region=self.in_place.code,
+            outs=[
+                services.Out(scheme=row.scheme, region=row.place.code)
+                for row in self.rows
+                if not row.blank
+            ],
+            channel=Channel.WINDOW,
+            applicant=self.form.agent,
+            uploads=self.uploads,
+        )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def application_new(request):
+    """新建转移申请 at the window. An error re-shows everything typed (files excepted: a
+    browser cannot be given them back), each message beside its field and all of them on top."""
+    scope = scope_for(request.user)
+    if not (scope.has_role(Role.CLERK) and scope.can("transfer.apply")):
+        raise NotAllowed("只有窗口经办人员可以受理转移申请。")
+    if request.method == "GET":
+        return _application_page(
+            request,
+            values={"in_scheme": Scheme.ENTERPRISE, "applicant_kind": ApplicantKind.SELF},
+            in_place=PlacePick.of(_office_region(request.user)),
+            rows=[],
+        )
+    submission = _Submission.read(request)
+    errors, general = submission.errors, ""
+    if not errors:
+        try:
+            application = submission.submit(request.user)
+        except ApplicationError as refused:
+            errors = dict(refused.fields)
+            general = "" if refused.fields else refused.message
+        else:
+            messages.success(request, f"已受理，申请编号 {application.application_no}。")
+            return redirect("transfer-receipt", application_no=application.application_no)
+    return _application_page(
+        request,
+        values=request.POST,
+        in_place=submission.in_place,
+        rows=submission.rows,
+        errors=errors,
+        general=general,
+    )
+
+
+def _application_page(request, *, values, in_place, rows, errors=None, general=""):
+    errors = errors or {}
+    rows = rows or [OutRow(0, Scheme.ENTERPRISE, PlacePick())]
+    provinces = list(region_children())
+    return render(
+        request,
+        "transfer/application_new.html",
+        {
+            "values": values,
+            "errors": errors,
+            "general": general,
+            "summary": _summary(errors, rows),
+            "schemes": Scheme.choices,
+            "in_picker": _picker("in", "转入地", in_place, provinces),
+            "out_rows": [
+                {
+                    "row": row,
+                    "picker": _picker(row.key, "转出地", row.place, provinces),
+                    "errors": errors.get(row.key, []),
+                }
+                for row in rows
+            ],
+            "next_out_index": max(row.index for row in rows) + 1,
+            "blank_picker": _picker("out-__i__", "转出地", PlacePick(), provinces),
+            "max_outs": services.MAX_OUTS,
+            "labels": {
+                "schemes": dict(Scheme.choices),
+                "statuses": dict(AccountStatus.choices),
+                "types": dict(AccountType.choices),
+            },
+        },
+    )
+
+
+@login_required
+def application_receipt(request, application_no: str):
+    application = selectors.application_get(
+        scope=scope_for(request.user), application_no=application_no
+    )
+    legs = list(application.legs.all())
+    names = selectors.place_names([application.in_region_id] + [leg.out_region_id for leg in legs])
+    return render(
+        request,
+        "transfer/receipt.html",
+        {
+            "application": application,
+            "in_place": names.get(application.in_region_id, application.in_region_id),
+            "legs": [
+                {
+                    "leg": leg,
+                    "out_place": names.get(leg.out_region_id, leg.out_region_id),
+                    "out_scheme": _scheme_label(leg.out_scheme),
+                    "tone": STATUS_TONE.get(leg.status, "info"),
+                }
+                for leg in legs
+            ],
+            "in_scheme": _scheme_label(application.in_scheme),
+        },
+    )
+
+
+# --- worklists (待上传信息表 / 待确认) ------------------------------------------------------------
+
+WORKLIST_TITLES = {"outgoing": "待上传信息表", "incoming": "待确认"}
+
+
+@login_required
+def worklist(request, name: str):
+    scope = scope_for(request.user)
+    q = request.GET.get("q", "").strip()[:44]
+    overdue_only = request.GET.get("overdue") == "1"
+    legs = selectors.worklist(scope=scope, name=name, q=q, overdue=True if overdue_only else None)
+    page = Paginator(legs, PAGE_SIZE).get_page(request.GET.get("page"))
+    rows = list(page)
+    names = selectors.place_names(
+        {leg.out_region_id for leg in rows} | {leg.application.in_region_id for leg in rows}
+    )
+    return render(
+        request,
+        "transfer/worklist.html",
+        {
+            "title": WORKLIST_TITLES[name],
+            "is_outgoing": name == "outgoing",
+            "is_incoming": name == "incoming",
+            "page": page,
+            "rows": [
+                {
+                    "leg": leg,
+                    "id_number": mask_id_number(leg.application.person.id_number),
+                    "name": mask_name(leg.application.name),
+                    "out_place": names.get(leg.out_region_id, leg.out_region_id),
+                    "in_place": names.get(leg.application.in_region_id, ""),
+                }
+                for leg in rows
+            ],
+            "q": q,
+            "overdue_only": overdue_only,
+        },
+    )
+
+
+# --- the case page -----------------------------------------------------------------------------
+
+
+@dataclass
+class SheetYear:
+    year: str
+    months: int = 0
+    pooled_months: int = 0
+    base_fen: int = 0
+    pooled: Decimal = Decimal(0)
+    identities: set[str] = field(default_factory=set)
+    rates: set[str] = field(default_factory=set)
+
+    @property
+    def pooled_fen(self) -> int | None:
+        """Display only (one rounding per year); the sheet's own total is authoritative."""
+        return round_fen(self.pooled) if self.pooled_months else None
+
+    @property
+    def identity_labels(self) -> str:
+        return "、".join(_identity_label(i) for i in sorted(self.identities))
+
+    @property
+    def rate_labels(self) -> str:
+        return "、".join(_percent(r) for r in sorted(self.rates))
+
+
+def _identity_label(value: str) -> str:
+    return str(Identity(value).label) if value in Identity.values else value
+
+
+def _percent(rate: str) -> str:
+    return f"{(Decimal(rate) * 100).normalize():f}%"
+
+
+def _sheet_tables(sheet) -> tuple[list[SheetYear], list[dict]]:
+    """The sheet's month rows [month, identity, base_fen, rate or "", pooled] as a summary by
+    year and as display rows."""
+    years: dict[str, SheetYear] = {}
+    months = []
+    duplicates = set(sheet.duplicate_months)
+    for month, identity, base_fen, rate, pooled in sheet.detail:
+        year = years.setdefault(month[:4], SheetYear(month[:4]))
+        year.months += 1
+        year.base_fen += base_fen
+        year.identities.add(identity)
+        if rate:
+            year.pooled_months += 1
+            year.pooled += Decimal(pooled)
+            year.rates.add(rate)
+        months.append(
+            {
+                "month": month,
+                "identity": _identity_label(identity),
+                "base_fen": base_fen,
+                "rate": _percent(rate) if rate else "",
+                "pooled_fen": round_fen(Decimal(pooled)) if rate else None,
+                "duplicate": month in duplicates,
+            }
+        )
+    return list(years.values()), months
+
+
+def _actions(scope: Scope, leg: TransferLeg) -> set[str]:
+    """What this user may do to the leg now (the services check again)."""
+    actions = set()
+    if leg.status == Status.ELIGIBLE and scope.can("transfer.outgoing", [leg.out_province_id]):
+        actions |= {"info-sheet", "refuse"}
+    if leg.status == Status.INFO_UPLOADED and scope.can("transfer.incoming", [leg.in_province_id]):
+        actions |= {"confirm", "return"}
+    if (
+        leg.status in (Status.SUBMITTED, Status.ELIGIBLE)
+        and scope.has_role(Role.CLERK)
+        and scope.office_code == leg.application.accepting_office.code
+    ):
+        actions.add("withdraw")
+    if leg.status in (Status.SUBMITTED, Status.REJECTED) and scope.can("transfer.recheck"):
+        actions.add("recheck")
+    return actions
+
+
+def _refusal(leg: TransferLeg) -> dict | None:
+    if leg.status != Status.REFUSED:
+        return None
+    notes = [e["note"] for e in leg.timeline if e["action"] == "refuse"]
+    code = leg.refuse_code
+    return {
+        "label": RefuseCode(code).label if code in RefuseCode.values else code,
+        "note": notes[-1] if notes else "",
+    }
+
+
+def _leg_view(leg: TransferLeg, names: dict[str, str]) -> dict:
+    return {
+        "leg": leg,
+        "out_place": names.get(leg.out_region_id, leg.out_region_id),
+        "in_place": names.get(leg.application.in_region_id, leg.application.in_region_id),
+        "out_scheme": _scheme_label(leg.out_scheme),
+        "in_scheme": _scheme_label(leg.application.in_scheme),
+        "tone": STATUS_TONE.get(leg.status, "info"),
+        "refusal": _refusal(leg),
+        "timeline": [
+            {**entry, "status_label": Status(entry["status"]).label} for entry in leg.timeline
+        ],
+    }
+
+
+@login_required
+def case(request, transfer_no: str):
+    scope = scope_for(request.user)
+    leg = selectors.leg_get(scope=scope, transfer_no=transfer_no)
+    names = selectors.place_names([leg.out_region_id, leg.application.in_region_id])
+    sheet = leg.current_sheet
+    years, months = _sheet_tables(sheet) if sheet is not None else ([], [])
+    return render(
+        request,
+        "transfer/case.html",
+        {
+            **_leg_view(leg, names),
+            "application": leg.application,
+            "sheet": sheet,
+            "years": years,
+            "sheet_months": months,
+            "materials": selectors.materials_of(scope=scope, leg=leg),
+            "actions": _actions(scope, leg),
+            "refuse_codes": RefuseCode.choices,
+        },
+    )
+
+
+# --- the actions on a leg (one small view each) ----------------------------------------------
+
+
+def _done_info_sheet(sheet) -> str:
+    total = fen_to_yuan(sheet.total_fen)
+    return f"信息表（第{sheet.version}版）已生成并上传，转移金额合计 {total} 元。"
+
+
+ACTIONS = {
+    # URL segment: (service, POST fields passed on, success message from the result)
+    "info-sheet": (services.leg_upload_info_sheet, ("note",), _done_info_sheet),
+    "refuse": (services.leg_refuse, ("code", "note"), lambda leg: "已不予受理。"),
+    "confirm": (services.leg_confirm, (), lambda leg: "已确认办结，参保关系已转入本地。"),
+    "return": (services.leg_return, ("note",), lambda leg: "已退回转出地重新上传信息表。"),
+    "withdraw": (services.leg_withdraw, ("note",), lambda leg: "已撤回该转移申请。"),
+    "recheck": (
+        services.leg_recheck,
+        (),
+        lambda leg: f"已重新校验，结果：{leg.get_status_display()}。",
+    ),
+}
+
+
+@login_required
+@require_POST
+def leg_action(request, transfer_no: str, action: str):
+    service, fields, done = ACTIONS[action]
+    values = {name: request.POST.get(name, "")[:500] for name in fields}
+    try:
+        result = service(actor=request.user, transfer_no=transfer_no, **values)
+    except NotFound:
+        raise  # no case page to go back to: the error page says so
+    except ApplicationError as refused:
+        messages.error(request, refused.message)
+    else:
+        messages.success(request, done(result))
+    return redirect("transfer-case", transfer_no=transfer_no)
+
+
+# --- materials ---------------------------------------------------------------------------------
+
+EXTENSIONS = {"application/pdf": "pdf", "image/jpeg": "jpg", "image/png": "png"}
+
+
+@login_required
+def material_download(request, material_id: int):
+    material = services.material_open(actor=request.user, material_id=material_id)
+    response = FileResponse(
+        material.file.open("rb"),
+        content_type=material.content_type,
+        filename=f"{material.get_kind_display()}.{EXTENSIONS.get(material.content_type, 'bin')}",
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+# --- 进度查询 ----------------------------------------------------------------------------------
+
+
+@login_required
+def progress(request):
+    scope = scope_for(request.user)
+    scope.require("transfer.view")
+    id_number = request.GET.get("id_number", "").strip()[:24]
+    legs, error = None, ""
+    if id_number:
+        try:
+            legs = selectors.progress(scope=scope, id_number=id_number)
+        except ValidationError as bad:
+            error = bad.messages[0]
+    views = []
+    if legs:
+        names = selectors.place_names(
+            {leg.out_region_id for leg in legs} | {leg.application.in_region_id for leg in legs}
+        )
+        views = [_leg_view(leg, names) for leg in legs]
+    return render(
+        request,
+        "transfer/progress.html",
+        {"id_number": id_number, "error": error, "searched": legs is not None, "legs": views},
+    )
