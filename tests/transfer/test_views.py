@@ -115,24 +115,8 @@ def _media(settings, tmp_path):
 
 
 @pytest.fixture
-def clerk(make_staff):
-    return make_staff("clerk", username="hd_clerk")
-
-
-@pytest.fixture
-def jilin_reviewer(make_staff, jilin_provincial_office):
-    return make_staff("reviewer", office=jilin_provincial_office, username="jl_reviewer")
-
-
-@pytest.fixture
-def beijing_reviewer(make_staff):
-    return make_staff("reviewer", username="bj_reviewer")
-
-
-@pytest.fixture
-def guangdong_reviewer(make_staff):
-    office = OfficeFactory(code="440000", region=region("440000"), province=region("440000"))
-    return make_staff("reviewer", office=office, username="gd_reviewer")
+def guangdong_reviewer(make_staff, guangdong_office):
+    return make_staff("reviewer", office=guangdong_office, username="gd_reviewer")
 
 
 @pytest.fixture
