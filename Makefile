@@ -3,7 +3,7 @@
 #   make run               embedded demo: SQLite, eager Celery, demo data, http://127.0.0.1:8000
 #   make test              full suite on throwaway PostgreSQL + Redis (+ headless Chromium)
 #   make test PYTEST_ARGS="-k clearing -x"
-#   make lint | make migrations-check | make bench
+#   make lint | make migrations-check | make bench (both benchmarks) | make bench-transfer
 
 SHELL := /bin/bash
 VENV := .venv
@@ -14,7 +14,7 @@ PYTEST_ARGS ?=
 # Debian packages the test services need (see scripts/test-services.sh).
 SYSTEM_PACKAGES := postgresql redis-server chromium fonts-noto-cjk
 
-.PHONY: run test lint migrations-check bench venv system-deps
+.PHONY: run test lint migrations-check bench bench-transfer venv system-deps
 
 run: venv
 	$(PY) manage.py migrate --noinput
@@ -33,6 +33,10 @@ migrations-check: venv
 
 bench: system-deps venv
 	bash scripts/test-services.sh $(PY) bench/import_registry.py
+	bash scripts/test-services.sh $(PY) bench/transfer.py
+
+bench-transfer: system-deps venv
+	bash scripts/test-services.sh $(PY) bench/transfer.py
 
 # --- internal ------------------------------------------------------------------------------------
 
