@@ -166,7 +166,7 @@ class TransferApplicationCreateApi(APIView):
             else None,
             **values,
         )
-        legs = selectors.with_details(list(application.legs.order_by("id")))
+        legs = selectors.as_submitted(application.submitted_legs)
         body = {
             "application_no": application.application_no,
             "transfers": TransferSerializer(legs, many=True).data,

@@ -171,6 +171,15 @@ def with_details(legs: list[TransferLeg]) -> list[TransferLeg]:
     return legs
 
 
+def as_submitted(legs: list[TransferLeg]) -> list[TransferLeg]:
+    """Legs just created, shown as they were at submission (no sheet; the submit entry alone):
+    no query, for the answer to the submission itself."""
+    for leg in legs:
+        leg.current_sheet = None
+        leg.timeline = _timeline(leg, [])
+    return legs
+
+
 def _timeline(leg: TransferLeg, logs: list[StateLog]) -> list[dict]:
     application = leg.application
     entries = [

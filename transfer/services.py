@@ -141,11 +141,15 @@ def _check_channel(actor, channel: str) -> None:
         raise invalid("channel", "窗口经办人员受理的申请，渠道应为“窗口”。")
 
 
-def _region(code: str, field: str) -> Region:
-    region = Region.objects.filter(code=code).first()
-    if region is None:
-        raise invalid(field, f"区划代码“{code}”不存在。", "UNKNOWN_REGION")
-    return region
+def _regions(in_region: str, outs: list[Out]) -> tuple[Region, list[tuple[Out, Region]]]:
+    """The incoming region and each outgoing place's, in one query."""
+    found = Region.objects.in_bulk([in_region, *(o.region for o in outs)])
+    if in_region not in found:
+        raise invalid("in_region", f"区划代码“{in_region}”不存在。", "UNKNOWN_REGION")
+    for out in outs:
+        if out.region not in found:
+            raise invalid("outs", f"区划代码“{out.region}”不存在。", "UNKNOWN_REGION")
+    return found[in_region], [(o, found[o.region]) for o in outs]
 
 
 @transaction.atomic
@@ -165,7 +169,8 @@ def application_submit(
     uploads: list[Upload] = (),
 ) -> Application:
     """受理: one application, one leg per outgoing place; the eligibility check of each leg is
-    queued to run once this transaction has committed."""
+    queued to run once this transaction has committed. `application.submitted_legs` holds the
+    legs as created, in order."""
     module_ensure_open(ModuleSwitch.Module.TRANSFER)
     scope = scope_for(actor)
     scope.require("transfer.apply")
@@ -187,12 +192,11 @@ def application_submit(
         raise invalid("in_scheme", f"转入险种“{in_scheme}”无效。")
     for upload in uploads:  # every file checked before anything is written or stored
         upload_check(upload)
-    destination = _region(in_region, "in_region")
     if not outs:
         raise invalid("outs", "请至少添加一个转出地。")
     if len(outs) > MAX_OUTS:
         raise invalid("outs", f"一次最多添加{MAX_OUTS}个转出地。")
-    places = [(o, _region(o.region, "outs")) for o in outs]
+    destination, places = _regions(in_region, outs)
     keys = [(province_of(o.region), o.scheme) for o in outs]
     if len(set(keys)) != len(keys):
         raise invalid("outs", "同一省份同一险种的转出地只能添加一次。")
@@ -265,6 +269,7 @@ def application_submit(
 
     for leg in legs:
         transaction.on_commit(lambda pk=leg.pk: eligibility_check.delay(pk))
+    application.submitted_legs = legs  # as created: the 201 answer needs no second read
     return application
 
 
