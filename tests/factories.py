@@ -1,5 +1,7 @@
 """factory_boy factories. Tests that exercise a workflow build state through services instead."""
 
+import struct
+import zlib
 from datetime import date
 
 import factory
@@ -95,3 +97,19 @@ class MonthFactory(factory.django.DjangoModelFactory):
     month = date(2020, 1, 1)
     identity = ContributionMonth.Identity.EMPLOYEE
     base_fen = 600000
+
+
+def png_bytes() -> bytes:
+    """A real 1×1 grey PNG, as a scanner would produce (much smaller): for upload tests."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        body = kind + data
+        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
+
+    header = struct.pack(">IIBBBBB", 1, 1, 8, 0, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(b"\x00\x80"))
+        + chunk(b"IEND", b"")
+    )

@@ -265,7 +265,7 @@ def application_submit(
         id_number=mask_id_number(id_number),
         legs=[leg.transfer_no for leg in legs],
     )
-    from transfer.tasks import eligibility_check
+    from transfer.tasks import eligibility_check  # tasks import this module
 
     for leg in legs:
         transaction.on_commit(lambda pk=leg.pk: eligibility_check.delay(pk))

@@ -3,8 +3,6 @@ application, the outgoing reviewer (吉林) uploads the information sheet, the i
 (北京) confirms, and the clerk's progress query shows 办结. Screenshots go to test-results/."""
 
 import re
-import struct
-import zlib
 from datetime import date
 from pathlib import Path
 
@@ -20,6 +18,7 @@ from tests.factories import (
     OfficeFactory,
     PersonFactory,
     StaffFactory,
+    png_bytes,
 )
 from transfer.models import Status, TransferLeg
 
@@ -30,22 +29,6 @@ pytestmark = [
 
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-results"
 ID_NUMBER = "110101198808080001"
-
-
-def png_bytes() -> bytes:
-    """A real 1×1 grey PNG, as a scanner would produce (much smaller)."""
-
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        body = kind + data
-        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
-
-    header = struct.pack(">IIBBBBB", 1, 1, 8, 0, 0, 0, 0)
-    return (
-        b"\x89PNG\r\n\x1a\n"
-        + chunk(b"IHDR", header)
-        + chunk(b"IDAT", zlib.compress(b"\x00\x80"))
-        + chunk(b"IEND", b"")
-    )
 
 
 def shot(page: Page, name: str) -> None:

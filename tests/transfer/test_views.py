@@ -3,8 +3,6 @@ the window's form and receipt, the worklists, the case page and its actions, mat
 progress query. State is built through the real services."""
 
 import re
-import struct
-import zlib
 from datetime import date
 from html.parser import HTMLParser
 
@@ -17,28 +15,12 @@ from common.models import AuditRecord
 from registry.models import AccountStatus, ModuleSwitch
 from registry.validators import make_id_number
 from tests.conftest import region
-from tests.factories import AccountFactory, MonthFactory, OfficeFactory, PersonFactory
+from tests.factories import AccountFactory, MonthFactory, OfficeFactory, PersonFactory, png_bytes
 from transfer import services
 from transfer.materials import MAX_BYTES, Upload
 from transfer.models import Application, Material, NumberCounter, Status, TransferLeg
 
 ID_NUMBER = "110101198808080001"
-
-
-def png_bytes() -> bytes:
-    """A real 1×1 grey PNG."""
-
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        body = kind + data
-        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
-
-    header = struct.pack(">IIBBBBB", 1, 1, 8, 0, 0, 0, 0)
-    return (
-        b"\x89PNG\r\n\x1a\n"
-        + chunk(b"IHDR", header)
-        + chunk(b"IDAT", zlib.compress(b"\x00\x80"))
-        + chunk(b"IEND", b"")
-    )
 
 
 PNG = png_bytes()
