@@ -3,7 +3,8 @@
 #   make run               embedded demo: SQLite, eager Celery, demo data, http://127.0.0.1:8000
 #   make test              full suite on throwaway PostgreSQL + Redis (+ headless Chromium)
 #   make test PYTEST_ARGS="-k clearing -x"
-#   make lint | make migrations-check | make bench (both benchmarks) | make bench-transfer
+#   make lint | make migrations-check | make bench (all benchmarks) | make bench-transfer
+#   make bench-clearing
 
 SHELL := /bin/bash
 VENV := .venv
@@ -14,7 +15,7 @@ PYTEST_ARGS ?=
 # Debian packages the test services need (see scripts/test-services.sh).
 SYSTEM_PACKAGES := postgresql redis-server chromium fonts-noto-cjk
 
-.PHONY: run test lint migrations-check bench bench-transfer venv system-deps
+.PHONY: run test lint migrations-check bench bench-transfer bench-clearing venv system-deps
 
 run: venv
 	$(PY) manage.py migrate --noinput
@@ -34,9 +35,13 @@ migrations-check: venv
 bench: system-deps venv
 	bash scripts/test-services.sh $(PY) bench/import_registry.py
 	bash scripts/test-services.sh $(PY) bench/transfer.py
+	bash scripts/test-services.sh $(PY) bench/clearing.py
 
 bench-transfer: system-deps venv
 	bash scripts/test-services.sh $(PY) bench/transfer.py
+
+bench-clearing: system-deps venv
+	bash scripts/test-services.sh $(PY) bench/clearing.py
 
 # --- internal ------------------------------------------------------------------------------------
 

@@ -35,17 +35,28 @@ def province_of(region_code: str) -> str:
 
 @dataclass(frozen=True)
 class Rule:
-    """Who may do an action: any of `roles`; `anywhere` roles act outside their own province
-    (a clerk accepts a periodic transfer for anyone, at any office); `national_only` actions are
-    for national offices alone."""
+    """Who may do an action: any of `roles` (and every one of `also`); `anywhere` roles act
+    outside their own province (a clerk accepts a periodic transfer for anyone, at any office);
+    `national_only` actions are for national offices alone, `provincial_only` ones for a
+    province's own offices (a national office is not any province's finance)."""
 
     roles: frozenset[str]
     anywhere: frozenset[str] = frozenset()
     national_only: bool = False
+    provincial_only: bool = False
+    also: frozenset[str] = frozenset()
 
 
-def _rule(*roles: Role, anywhere: Iterable[Role] = (), national_only: bool = False) -> Rule:
-    return Rule(frozenset(roles), frozenset(anywhere), national_only)
+def _rule(
+    *roles: Role,
+    anywhere: Iterable[Role] = (),
+    national_only: bool = False,
+    provincial_only: bool = False,
+    also: Iterable[Role] = (),
+) -> Rule:
+    return Rule(
+        frozenset(roles), frozenset(anywhere), national_only, provincial_only, frozenset(also)
+    )
 
 
 STAFF_ROLES = tuple(Role)
@@ -85,6 +96,14 @@ RULES: dict[str, Rule] = {
     "transfer.outgoing": _rule(Role.REVIEWER),  # info sheet, refuse: the outgoing province
     "transfer.incoming": _rule(Role.REVIEWER),  # confirm, return: the incoming province
     "transfer.withdraw": _rule(Role.CLERK, Role.CHANNEL),  # and only the accepting office/client
+    # Clearing: finance sees its province's rows (the ministry and auditors all of them); the
+    # ministry's finance runs the batch; each province's own finance confirms its statement and
+    # pays its instructions; the ministry records adjustments.
+    "clearing.view": _rule(Role.FINANCE, Role.MINISTRY, Role.AUDITOR),
+    "clearing.run": _rule(Role.FINANCE, also=(Role.MINISTRY,), national_only=True),
+    "clearing.statement": _rule(Role.FINANCE, provincial_only=True),
+    "clearing.pay": _rule(Role.FINANCE, provincial_only=True),
+    "clearing.adjust": _rule(Role.MINISTRY, national_only=True),
 }
 
 
@@ -113,7 +132,13 @@ class Scope:
         """May this user do `action`; with `provinces`, on a record touching those provinces."""
         rule = RULES[action]
         held = self.roles & rule.roles
-        if not self.active or not held or (rule.national_only and not self.national):
+        if (
+            not self.active
+            or not held
+            or not rule.also <= self.roles
+            or (rule.national_only and not self.national)
+            or (rule.provincial_only and self.national)
+        ):
             return False
         if provinces is None or self.national or held & rule.anywhere:
             return True

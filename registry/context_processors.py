@@ -34,6 +34,8 @@ def staff_shell(request) -> dict:
         nav.append({"url": "transfer-progress", "label": "进度查询"})
     if scope.can("person.view"):
         nav.append({"url": "person-lookup", "label": "参保人员查询"})
+    if scope.can("clearing.view"):
+        nav.append({"url": "clearing-periods", "label": "清算"})
     if scope.can("office.view"):
         nav.append({"url": "office-directory", "label": "经办机构查询"})
     if scope.can("module.switch"):

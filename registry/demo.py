@@ -105,6 +105,13 @@ STAFF = (
     ("gd_reviewer", "440000", ("reviewer",)),
     ("gd_finance", "440000", ("finance",)),
 )
+# Every other settlement unit's finance (fin_310000 …), so that a demo clearing period can be
+# confirmed by each province with activity; the login list prints them as one line.
+PROVINCE_FINANCE = tuple(
+    (f"fin_{code}", code, ("finance",))
+    for code in SETTLEMENT_UNITS
+    if code not in {"110000", "220000", "440000"}
+)
 
 # Hukou (and ID-number) county codes per province, all in registry/data/regions.csv. Each person
 # gets a code that python-stdnum's own check accepts for their birth year (it wants the code to
@@ -707,7 +714,7 @@ def demo_registry_data() -> dict:
     ]
     staff = [
         {"username": username, "password": DEMO_PASSWORD, "office": office, "roles": list(roles)}
-        for username, office, roles in STAFF
+        for username, office, roles in STAFF + PROVINCE_FINANCE
     ]
     persons, accounts = [], []
     for person, person_accounts in _people(gen):

@@ -118,6 +118,10 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "SchemeEnum": "registry.models.Scheme",
         "TransferStatusEnum": "transfer.models.Status",
+        "ClearingPeriodStatusEnum": "clearing.models.PeriodStatus",
+        "ClearingStatementStatusEnum": "clearing.models.StatementStatus",
+        "ClearingInstructionStatusEnum": "clearing.models.InstructionStatus",
+        "ClearingProgressStateEnum": "clearing.progress.ProgressState",
     },
 }
 
@@ -133,6 +137,12 @@ CELERY_BEAT_SCHEDULE = {
     "transfer-mark-overdue": {
         "task": "transfer.tasks.mark_overdue",
         "schedule": crontab(hour=0, minute=30),
+    },
+    # The month's clearing batch, on the 1st at 01:00 Beijing time (an hour after midnight, so
+    # legs completed at 23:59 have long committed; the batch also waits for any still open).
+    "clearing-monthly-batch": {
+        "task": "clearing.tasks.run_previous_month",
+        "schedule": crontab(minute=0, hour=1, day_of_month=1),
     },
 }
 

@@ -24,6 +24,14 @@ except KeyError as missing:
 CELERY_BROKER_URL = os.environ.get("REDIS_URL", "")
 CELERY_RESULT_BACKEND = CELERY_BROKER_URL or None
 CELERY_TASK_ALWAYS_EAGER = True
+# The real Redis, as in production: a worker's batch progress reaches the web process.
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": CELERY_BROKER_URL,
+        "KEY_PREFIX": "test",
+    }
+}
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 

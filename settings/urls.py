@@ -1,11 +1,14 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
-from django.urls import include, path
+from django.urls import include, path, register_converter
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from common.converters import MonthConverter
 from registry import apis as registry_apis
 from registry import views as registry_views
 from transfer import apis as transfer_apis
+
+register_converter(MonthConverter, "month")
 
 admin.site.site_header = "养老保险关系转移接续系统 管理后台"
 admin.site.site_title = "管理后台"
@@ -50,6 +53,7 @@ api_v1 = [
         ]
     ],
     path("progress/", transfer_apis.ProgressApi.as_view(), name="progress"),
+    path("", include("clearing.api_urls")),
 ]
 
 urlpatterns = [
@@ -64,6 +68,7 @@ urlpatterns = [
     path("offices/", registry_views.office_directory, name="office-directory"),
     path("modules/", registry_views.module_switches, name="module-switches"),
     path("transfers/", include("transfer.urls")),
+    path("clearing/", include("clearing.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include((api_v1, "api"), namespace="api")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),

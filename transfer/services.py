@@ -7,7 +7,6 @@ the queued eligibility check. A stale concurrent writer ends in `Conflict` (409)
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass
 from datetime import date
@@ -16,9 +15,9 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.utils import timezone
-from django_fsm import ConcurrentTransition, TransitionNotAllowed
 
 from clearing.services import obligation_record_for_leg
+from common import fsm
 from common.audit import audit_record
 from common.errors import ApplicationError, Conflict, NotAllowed, NotFound
 from common.masking import mask_id_number
@@ -52,25 +51,11 @@ def invalid(field: str, message: str, code: str = "INVALID") -> ApplicationError
     return ApplicationError(message, code=code, fields={field: [message]})
 
 
-# --- the transition log ---------------------------------------------------------------------
-
-
-def _log(actor, note: str = "") -> dict:
-    """`by` and `description` for django-fsm-log: the actor, their office and the note."""
-    if actor is None:
-        return {"by": None, "description": json.dumps({**PLATFORM_OFFICE, "note": note})}
-    scope = scope_for(actor)
-    office = {"office": scope.office_code or "", "office_name": scope.office_name}
-    return {"by": actor, "description": json.dumps({**office, "note": note}, ensure_ascii=False)}
+# --- transitions ------------------------------------------------------------------------------
 
 
 def _transition(leg: TransferLeg, name: str, actor, note: str = "", **kwargs) -> None:
-    """Call the transition and save; an illegal or stale one is a 409."""
-    try:
-        getattr(leg, name)(**kwargs, **_log(actor, note))
-        leg.save()
-    except (TransitionNotAllowed, ConcurrentTransition):
-        raise Conflict("该业务状态已变化，不能办理此操作，请刷新后查看。") from None
+    fsm.transition(leg, name, actor, note, system=PLATFORM_OFFICE, **kwargs)
 
 
 def _step_deadline(leg: TransferLeg, start: date | None = None) -> None:

@@ -30,6 +30,11 @@ EXPECTED = {
     "transfer.outgoing": ({"reviewer"}, set()),
     "transfer.incoming": ({"reviewer"}, set()),
     "transfer.withdraw": ({"clerk", "channel"}, set()),
+    "clearing.view": ({"finance", "ministry", "auditor"}, set()),
+    "clearing.run": (set(), set()),  # ministry + finance at a national office: see below
+    "clearing.statement": ({"finance"}, set()),
+    "clearing.pay": ({"finance"}, set()),
+    "clearing.adjust": (set(), set()),  # national ministry only: see below
 }
 
 
@@ -59,6 +64,26 @@ def test_module_switch_national_only(make_staff, national_office):
 def test_recheck_national_only(make_staff, national_office):
     assert scope_for(make_staff("ministry")).can("transfer.recheck") is False
     assert scope_for(make_staff("ministry", office=national_office)).can("transfer.recheck")
+
+
+def test_clearing_run_needs_ministry_and_finance_at_a_national_office(make_staff, national_office):
+    assert scope_for(make_staff("ministry", "finance")).can("clearing.run") is False
+    assert scope_for(make_staff("finance", office=national_office)).can("clearing.run") is False
+    assert scope_for(make_staff("ministry", office=national_office)).can("clearing.run") is False
+    both = scope_for(make_staff("ministry", "finance", office=national_office))
+    assert both.can("clearing.run") is True
+
+
+def test_statements_and_payments_are_for_a_provinces_own_finance(make_staff, national_office):
+    national_finance = scope_for(make_staff("ministry", "finance", office=national_office))
+    assert national_finance.can("clearing.statement", [BEIJING]) is False
+    assert national_finance.can("clearing.pay", [BEIJING]) is False
+    assert national_finance.can("clearing.view", [JILIN]) is True
+
+
+def test_adjust_national_ministry_only(make_staff, national_office):
+    assert scope_for(make_staff("ministry")).can("clearing.adjust") is False
+    assert scope_for(make_staff("ministry", office=national_office)).can("clearing.adjust")
 
 
 def test_national_office_covers_every_province(make_staff, national_office):

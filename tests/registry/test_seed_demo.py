@@ -11,6 +11,8 @@ from django.core.management import call_command
 from django.db.models import Count, Q
 from django.utils import timezone
 
+from clearing.models import Obligation, PeriodStatus
+from clearing.services import clearing_period_run, previous_month
 from common.scope import Role, scope_for
 from registry.demo import DEMO_PASSWORD, demo_registry_data
 from registry.models import (
@@ -147,3 +149,26 @@ def test_histories_hold_the_cases_later_screens_need(seeded):
     )
     assert paid_twice.filter(flexible=0).exists()
     assert paid_twice.filter(flexible__gt=0).exists()
+
+
+def test_last_month_has_clearing_data_for_demo_ministry_to_run(seeded):
+    month = previous_month(timezone.localdate())
+    assert Obligation.objects.filter(period=month).count() == 2000
+    seed_demo()
+    seed_demo("--reload")
+    assert Obligation.objects.count() == 2000  # written once
+
+    ministry = get_user_model().objects.get(username="demo_ministry")
+    period = clearing_period_run(actor=ministry, month=month)
+
+    assert period.status == PeriodStatus.CALCULATED
+    assert period.obligation_count == 2000
+    assert sum(period.positions.values_list("net_fen", flat=True)) == 0
+    # Every province with a statement has a demo finance login to confirm it.
+    finance_provinces = set(
+        Staff.objects.filter(roles__role="finance", office__national=False).values_list(
+            "office__province_id", flat=True
+        )
+    )
+    assert set(period.statements.values_list("province_id", flat=True)) <= finance_provinces
+    assert {"110000", "220000", "440000"} <= finance_provinces

@@ -1,51 +1,20 @@
 """Concurrent writers on PostgreSQL, with real threads and a connection each: a leg completes
 once, and numbers are never handed out twice."""
 
-import threading
-from collections.abc import Callable
-
 import pytest
 from django.contrib.auth import get_user_model
-from django.db import connection
 from django.utils import timezone
 from django_fsm_log.models import StateLog
 
 from clearing.models import Obligation
-from common.errors import ApplicationError
 from registry.models import AccountStatus, ContributionMonth
+from tests.concurrency import race
 from transfer import services
 from transfer.models import Application, Status, TransferLeg
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 User = get_user_model()
-
-
-def race(*calls: Callable[[], object]) -> list[tuple[str, object]]:
-    """Run the calls at once, one thread and one database connection each; return
-    ("ok", result) or ("error", ApplicationError) per call, in order."""
-    barrier = threading.Barrier(len(calls))
-    outcomes: list[tuple[str, object] | None] = [None] * len(calls)
-
-    def run(index: int, call: Callable[[], object]) -> None:
-        try:
-            connection.ensure_connection()
-            barrier.wait(timeout=10)
-            outcomes[index] = ("ok", call())
-        except ApplicationError as error:
-            outcomes[index] = ("error", error)
-        except Exception as crash:  # reported by the assertions below, never swallowed
-            outcomes[index] = ("crash", crash)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i, call)) for i, call in enumerate(calls)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    assert not any(thread.is_alive() for thread in threads), "a thread hung"
-    return outcomes
 
 
 def test_two_reviewers_confirm_the_same_leg_at_once(

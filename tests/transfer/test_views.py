@@ -656,7 +656,7 @@ def test_navigation_by_role(client, clerk, jilin_reviewer, make_staff):
     assert (
         nav(jilin_reviewer) == "工作台 待上传信息表 0 待确认 0 进度查询 参保人员查询 经办机构查询"
     )
-    assert nav(make_staff("finance")) == "工作台 进度查询 经办机构查询"
+    assert nav(make_staff("finance")) == "工作台 进度查询 清算 经办机构查询"
 
 
 def test_nul_characters_are_not_found_rather_than_a_server_error(client, clerk, jilin_reviewer):

@@ -10,6 +10,7 @@ import unicodedata
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 
+from clearing.demo import demo_obligations_load
 from common.models import AuditRecord
 from registry.demo import DEMO_PASSWORD, demo_registry_data
 from registry.management.commands.import_registry import import_and_report
@@ -55,6 +56,10 @@ class Command(BaseCommand):
             self.stdout.write(
                 "演示数据已载入，本次未改动（如需恢复初始数据：seed_demo --reload）。"
             )
+        if written := demo_obligations_load():
+            self.stdout.write(
+                f"演示清算数据：上月省际清算债务 {written} 笔（可由 demo_ministry 计算）。"
+            )
         # The national business admin also keeps the Django admin (holiday calendar, registry).
         get_user_model().objects.filter(username="demo_admin").update(
             is_staff=True, is_superuser=True
@@ -71,8 +76,13 @@ class Command(BaseCommand):
                 ", ".join(s["roles"]),
             )
             for s in data["staff"]
+            if not s["username"].startswith("fin_")
         ]
         self.stdout.write(f"\n演示账号（密码均为 {DEMO_PASSWORD}）：")
         for line in _table(("username", "password", "office", "roles"), rows):
             self.stdout.write(line)
+        self.stdout.write(
+            "各省财务清算账号：fin_<省级代码>"
+            "（如 fin_310000 上海市、fin_660000 新疆生产建设兵团），密码同上。"
+        )
         self.stdout.write("管理后台 http://127.0.0.1:8000/admin/ 使用 demo_admin 登录。")
