@@ -132,7 +132,7 @@ CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
-CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+CELERY_BEAT_SCHEDULER = "common.beat:Scheduler"  # settings seed it; the admin edits it
 CELERY_BEAT_SCHEDULE = {
     "transfer-mark-overdue": {
         "task": "transfer.tasks.mark_overdue",

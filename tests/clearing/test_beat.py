@@ -7,12 +7,12 @@ from zoneinfo import ZoneInfo
 import pytest
 import time_machine
 from django.conf import settings
-from django_celery_beat.models import PeriodicTask
-from django_celery_beat.schedulers import DatabaseScheduler
+from django_celery_beat.models import CrontabSchedule, PeriodicTask
 
 from clearing import services
 from clearing.models import ClearingPeriod, PeriodStatus
 from clearing.tasks import run_previous_month
+from common.beat import Scheduler
 from common.models import AuditRecord
 from settings.celery import app
 
@@ -30,12 +30,25 @@ def test_the_entry_is_in_the_schedule_and_names_a_registered_task():
 
 @pytest.mark.django_db(transaction=True)  # the scheduler commits and closes connections itself
 def test_the_database_scheduler_holds_it_for_the_admin():
-    DatabaseScheduler(app=app)  # what `celery beat` does at start
+    assert settings.CELERY_BEAT_SCHEDULER == "common.beat:Scheduler"
+    Scheduler(app=app)  # what `celery beat` does at start
     task = PeriodicTask.objects.get(name="clearing-monthly-batch")
     assert task.task == "clearing.tasks.run_previous_month" and task.enabled
     crontab = task.crontab
     assert (crontab.minute, crontab.hour, crontab.day_of_month) == ("0", "1", "1")
     assert str(crontab.timezone) == "Asia/Shanghai"
+
+    # An admin moves it to 03:30 (as the admin's form does: another crontab row) …
+    later = CrontabSchedule.objects.create(
+        minute="30", hour="3", day_of_month="1", timezone="Asia/Shanghai"
+    )
+    task.crontab = later
+    task.save()
+    Scheduler(app=app)  # … and beat restarts, at the next deploy say: the edit stays.
+    task.refresh_from_db()
+    assert (task.crontab.hour, task.crontab.minute) == ("3", "30")
+    entry = Scheduler(app=app).schedule["clearing-monthly-batch"]
+    assert entry.schedule.hour == {3} and entry.schedule.minute == {30}
 
 
 def test_due_on_the_first_at_one_in_beijing():
