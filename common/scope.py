@@ -94,7 +94,10 @@ RULES: dict[str, Rule] = {
     ),
     "transfer.recheck": _rule(Role.MINISTRY, national_only=True),
     "transfer.outgoing": _rule(Role.REVIEWER),  # info sheet, refuse: the outgoing province
-    "transfer.incoming": _rule(Role.REVIEWER),  # confirm, return: the incoming province
+    # confirm, return; traditional model: issue the contact letter, reject: the incoming province
+    "transfer.incoming": _rule(Role.REVIEWER),
+    "transfer.remit": _rule(Role.FINANCE),  # traditional: the outgoing province's finance
+    "transfer.receive": _rule(Role.FINANCE),  # traditional: the incoming province's finance
     "transfer.withdraw": _rule(Role.CLERK, Role.CHANNEL),  # and only the accepting office/client
     # Clearing: finance sees its province's rows (the ministry and auditors all of them); the
     # ministry's finance runs the batch; each province's own finance confirms its statement and

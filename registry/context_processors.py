@@ -7,7 +7,7 @@ from common.scope import Role, scope_for
 from registry.models import ModuleSwitch
 from registry.selectors import maintenance_window_notice, suspended_modules
 from registry.workdays import calendar_warnings
-from transfer.selectors import worklist_counts
+from transfer.selectors import WORKLISTS, worklist_counts
 
 
 def staff_shell(request) -> dict:
@@ -27,9 +27,12 @@ def staff_shell(request) -> dict:
     if scope.has_role(Role.CLERK) and scope.can("transfer.apply"):
         nav.append({"url": "transfer-new", "label": "新建申请"})
     counts = worklist_counts(scope=scope)
-    for name, label in [("outgoing", "待上传信息表"), ("incoming", "待确认")]:
-        if name in counts:
-            nav.append({"url": f"transfer-work-{name}", "label": label, **counts[name]})
+    work_tiles = [
+        {"name": name, "url": f"transfer-work-{name}", "label": work.label, **counts[name]}
+        for name, work in WORKLISTS.items()
+        if name in counts
+    ]
+    nav += work_tiles
     if scope.can("transfer.view"):
         nav.append({"url": "transfer-progress", "label": "进度查询"})
     if scope.can("person.view"):
@@ -40,4 +43,10 @@ def staff_shell(request) -> dict:
         nav.append({"url": "office-directory", "label": "经办机构查询"})
     if scope.can("module.switch"):
         nav.append({"url": "module-switches", "label": "模块开关"})
-    return {"scope": scope, "nav": nav, "banners": banners, "worklist_counts": counts}
+    return {
+        "scope": scope,
+        "nav": nav,
+        "banners": banners,
+        "worklist_counts": counts,
+        "work_tiles": work_tiles,
+    }

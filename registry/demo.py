@@ -674,10 +674,27 @@ def _example_person(gen: _Generator) -> tuple[dict, list[_Account]]:
     return person, [changchun, haidian]
 
 
+def _traditional_example(gen: _Generator) -> tuple[dict, list[_Account]]:
+    """A traditional-model case (传统模式): 企业 suspended in 长春市南关区, then 机关事业单位 in
+    海淀区 — applied for at the 海淀 office, the incoming one."""
+    person = {
+        "id_number": "11010119900307002X",
+        "name": "林某清",
+        "hukou_region": "110101",
+        "status": "active",
+    }
+    gen.used_ids.add(person["id_number"])
+    changchun = _Account("220000", "220102")
+    gen.pay(changchun, 2013 * 12 + 2, 2020 * 12 + 7, 110)
+    haidian = _Account("110000", "110108", scheme="institution", status="contributing")
+    gen.pay(haidian, 2020 * 12 + 9, None, 130)
+    return person, [changchun, haidian]
+
+
 def _people(gen: _Generator) -> list[tuple[dict, list[_Account]]]:
-    people = [_example_person(gen)]
+    people = [_example_person(gen), _traditional_example(gen)]
     kinds, weights = list(KINDS), list(KINDS.values())
-    for index in range(1, PERSON_COUNT):
+    for index in range(1, PERSON_COUNT - 1):
         if index <= len(SETTLEMENT_UNITS):
             # one history out of every settlement unit into a province with demo reviewers
             origin = SETTLEMENT_UNITS[index - 1]

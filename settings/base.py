@@ -150,5 +150,7 @@ CELERY_BEAT_SCHEDULE = {
 # from START on the last day of a month to END on the first day of the next.
 REGISTRY_MAINTENANCE_WINDOW = {"start": "17:00", "end": "09:00"}
 
-# Working days allowed per workflow step (periodic model); traditional steps use 15.
+# Working days allowed per workflow step: periodic model (configurable), traditional model (15,
+# from the 2009 rules).
 TRANSFER_STEP_WORKING_DAYS = 10
+TRANSFER_TRADITIONAL_STEP_WORKING_DAYS = 15

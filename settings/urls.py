@@ -45,10 +45,14 @@ api_v1 = [
         path(f"transfers/<str:transfer_no>/{action}/", api.as_view(), name=f"transfer-{action}")
         for action, api in [
             ("recheck", transfer_apis.TransferRecheckApi),
+            ("issue-letter", transfer_apis.TransferIssueLetterApi),
+            ("reject", transfer_apis.TransferRejectApi),
             ("info-sheet", transfer_apis.TransferInfoSheetApi),
             ("refuse", transfer_apis.TransferRefuseApi),
             ("confirm", transfer_apis.TransferConfirmApi),
             ("return", transfer_apis.TransferReturnApi),
+            ("remit", transfer_apis.TransferRemitApi),
+            ("receive", transfer_apis.TransferReceiveApi),
             ("withdraw", transfer_apis.TransferWithdrawApi),
         ]
     ],

@@ -8,7 +8,12 @@ import json
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    extend_schema,
+    extend_schema_field,
+    inline_serializer,
+)
 from rest_framework import serializers, status
 from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
@@ -21,6 +26,7 @@ from common.permissions import allowed
 from common.scope import scope_for
 from registry.models import Scheme
 from transfer import selectors, services
+from transfer.funds import fund_rule
 from transfer.materials import Upload
 from transfer.models import Channel, IdempotencyKey, MaterialKind, RefuseCode, Status
 
@@ -49,14 +55,45 @@ class TimelineSerializer(serializers.Serializer):
     note = serializers.CharField(allow_blank=True)
 
 
+class LetterSerializer(serializers.Serializer):
+    """联系函 (traditional model): its number, when and by which office it was issued."""
+
+    letter_no = serializers.CharField()
+    issued_at = serializers.DateTimeField()
+    office = serializers.CharField(source="office.code")
+    office_name = serializers.CharField(source="office.name")
+
+
+class RemittanceSerializer(serializers.Serializer):
+    """基金划转 (traditional model): the remitted amount and voucher; the receipt once confirmed."""
+
+    amount_fen = serializers.IntegerField()
+    voucher_no = serializers.CharField()
+    remitted_at = serializers.DateTimeField()
+    received_fen = serializers.IntegerField(allow_null=True)
+    received_at = serializers.DateTimeField(allow_null=True)
+
+
+class FundRuleSerializer(serializers.Serializer):
+    """What moves for the leg's scheme pair (transfer.funds.FUND_RULES): a pooled part from
+    `pooled_from` on (null: the individual account alone), and whether the months count in the
+    incoming scheme."""
+
+    pooled_from = serializers.DateField(format="%Y-%m", allow_null=True)
+    months_merge = serializers.BooleanField()
+    source = serializers.CharField()
+
+
 class TransferSerializer(serializers.Serializer):
-    """TRANSFER of API.md."""
+    """TRANSFER of API.md. `letter` and `remittance` come from `selectors.with_details` (null
+    until issued / remitted, and always for a periodic leg)."""
 
     transfer_no = serializers.CharField()
     application_no = serializers.CharField(source="application.application_no")
     id_number = serializers.CharField(source="application.person.id_number")
     name = serializers.CharField(source="application.name")
     mode = serializers.CharField()
+    mode_label = serializers.CharField(source="get_mode_display")
     out_scheme = serializers.CharField()
     out_region = serializers.CharField(source="out_region_id")
     out_province = serializers.CharField(source="out_province_id")
@@ -71,6 +108,13 @@ class TransferSerializer(serializers.Serializer):
     deadline = serializers.DateField(allow_null=True)
     overdue = serializers.BooleanField()
     timeline = TimelineSerializer(many=True)
+    letter = LetterSerializer(source="contact_letter", allow_null=True)
+    remittance = RemittanceSerializer(source="current_remittance", allow_null=True)
+    fund_rule = serializers.SerializerMethodField()
+
+    @extend_schema_field(FundRuleSerializer)
+    def get_fund_rule(self, leg) -> dict:
+        return FundRuleSerializer(fund_rule(leg.out_scheme, leg.application.in_scheme)).data
 
 
 def transfer_response(leg, status_code=status.HTTP_200_OK) -> Response:
@@ -264,6 +308,17 @@ class RefuseSerializer(NoteSerializer):
     code = serializers.ChoiceField(choices=RefuseCode.choices)
 
 
+class RemitSerializer(serializers.Serializer):
+    # The amount must equal the sheet's total (else the service's AMOUNT_MISMATCH names both
+    # figures); a blank voucher reaches the service, which says what to fill in.
+    amount_fen = serializers.IntegerField(min_value=0)
+    voucher_no = serializers.CharField(max_length=64, allow_blank=True)
+
+
+class ReceiveSerializer(serializers.Serializer):
+    amount_fen = serializers.IntegerField(min_value=0)
+
+
 class _ActionApi(APIView):
     """POST /api/v1/transfers/{transfer_no}/<action>/ → TRANSFER."""
 
@@ -300,12 +355,24 @@ TransferRecheckApi = _action("TransferRecheckApi", "transfer.recheck", services.
 TransferInfoSheetApi = _action(
     "TransferInfoSheetApi", "transfer.outgoing", services.leg_upload_info_sheet, NoteSerializer
 )
+TransferIssueLetterApi = _action(
+    "TransferIssueLetterApi", "transfer.incoming", services.leg_issue_letter
+)
+TransferRejectApi = _action(
+    "TransferRejectApi", "transfer.incoming", services.leg_reject, NoteSerializer
+)
 TransferRefuseApi = _action(
     "TransferRefuseApi", "transfer.outgoing", services.leg_refuse, RefuseSerializer
 )
 TransferConfirmApi = _action("TransferConfirmApi", "transfer.incoming", services.leg_confirm)
 TransferReturnApi = _action(
     "TransferReturnApi", "transfer.incoming", services.leg_return, NoteSerializer
+)
+TransferRemitApi = _action(
+    "TransferRemitApi", "transfer.remit", services.leg_remit, RemitSerializer
+)
+TransferReceiveApi = _action(
+    "TransferReceiveApi", "transfer.receive", services.leg_receive, ReceiveSerializer
 )
 TransferWithdrawApi = _action(
     "TransferWithdrawApi", "transfer.withdraw", services.leg_withdraw, NoteSerializer

@@ -1,12 +1,16 @@
 """The window's new-application form (新建转移申请): what the clerk typed, checked for shape only
 (complete, well-formed, files readable and of an allowed kind) so that every gap is reported at
-once. The rules of the case — the person, the name, the places, the materials' content — are
-`services.application_submit`'s."""
+once. The rules of the case — the person, the name, the places, the materials' content, the
+routing to a model and where it may be accepted — are `services.application_submit`'s.
+
+Also the small forms of the case page's money actions (基金划转, 确认到账): amounts typed in 元
+with at most two decimals, converted exactly to integer fen (Decimal, never float)."""
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from decimal import Decimal
 
 from django import forms
 from django.core.exceptions import ValidationError
@@ -27,6 +31,7 @@ FIELD_LABELS = {
     "hukou_address": "户籍地址",
     "in_scheme": "转入险种",
     "in_region": "转入地",
+    "manual": "手工转移",
     "outs": "转出地",
     "applicant": "代办信息",
     "applicant_kind": "申请方式",
@@ -54,6 +59,8 @@ class ApplicationForm(forms.Form):
     )
     hukou_address = forms.CharField(max_length=200, error_messages=_required("户籍地址"))
     in_scheme = forms.ChoiceField(choices=Scheme.choices, error_messages=_required("转入险种"))
+    # 手工转移: routed to the traditional model whatever the schemes (services.route).
+    manual = forms.BooleanField(required=False)
     applicant_kind = forms.ChoiceField(
         choices=ApplicantKind.choices, error_messages=_required("申请方式")
     )
@@ -199,3 +206,56 @@ def read_materials(files, *, agent: bool) -> tuple[list[Upload], dict[str, list[
             continue
         uploads.append(upload)
     return uploads, errors
+
+
+# --- money typed in 元 (the finance actions of the traditional model) ----------------------------
+
+YUAN = re.compile(r"[0-9]{1,13}(?:\.[0-9]{1,2})?")
+
+
+class YuanField(forms.Field):
+    """An amount typed in 元 — "32160", "32,160.5", "32160.00元" — cleaned to integer fen, exactly:
+    the text goes through Decimal, never float; more than two decimals is refused, not rounded."""
+
+    default_error_messages = {
+        "required": "请填写金额（元）。",
+        "invalid": "金额格式不正确：请填写以元为单位、最多两位小数的金额，如 32160.00。",
+    }
+
+    def to_python(self, value) -> int | None:
+        text = re.sub(r"[\s,，]", "", str(value or "")).removesuffix("元")
+        if text in self.empty_values:
+            return None
+        if not YUAN.fullmatch(text):
+            raise ValidationError(self.error_messages["invalid"], code="invalid")
+        return int(Decimal(text) * 100)
+
+
+def yuan_input(fen: int) -> str:
+    """The value an amount input starts with: 3216000 → "32160.00" (no separators)."""
+    yuan, cents = divmod(fen, 100)
+    return f"{yuan}.{cents:02d}"
+
+
+class ReceiveForm(forms.Form):
+    """确认到账: the amount received, in 元 (the service compares it with the sheet's total)."""
+
+    amount_yuan = YuanField()
+
+    def arguments(self) -> dict:
+        return {"amount_fen": self.cleaned_data["amount_yuan"]}
+
+
+class RemitForm(ReceiveForm):
+    """登记基金划转: the amount remitted, in 元, and the bank voucher's number."""
+
+    voucher_no = forms.CharField(
+        max_length=64,
+        error_messages={
+            **_required("银行凭证号"),
+            "max_length": "银行凭证号不能超过64个字符。",
+        },
+    )
+
+    def arguments(self) -> dict:
+        return {**super().arguments(), "voucher_no": self.cleaned_data["voucher_no"]}

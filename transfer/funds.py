@@ -1,10 +1,13 @@
-"""What moves with a transfer (国办发〔2009〕66号, DESIGN.md §4), computed from the outgoing
-account's records:
+"""What moves with a transfer (DESIGN.md §4), computed from the outgoing account's records:
 
 - individual part: the account's individual-account balance, as the province's ledger holds it;
-- pooled part (统筹基金): 12% of the contribution base of every paid, uncleared month from 1998-01
-  on — for a temporary account (临时账户) the employer rate where it is above 12%;
+- pooled part (统筹基金): 12% of the contribution base of every paid, uncleared month from the
+  scheme pair's start month on — for a temporary account (临时账户) the employer rate where it is
+  above 12% — or nothing, where the pair's rule moves the individual account alone;
 - exact Decimal arithmetic, one half-up rounding to the fen per amount.
+
+Which parts move for each pair of schemes is the table `FUND_RULES` below, each row with its
+source.
 """
 
 from __future__ import annotations
@@ -14,10 +17,57 @@ from datetime import date
 from decimal import Decimal
 
 from common.money import round_fen
-from registry.models import AccountType, ContributionMonth, InsuranceAccount
+from registry.models import AccountType, ContributionMonth, InsuranceAccount, Scheme
 
 POOLED_RATE = Decimal("0.12")
 POOLED_FROM = date(1998, 1, 1)  # months before the unified system carry no pooled transfer
+INSTITUTION_REFORM = date(2014, 10, 1)  # 机关事业单位养老保险制度改革 took effect
+
+
+@dataclass(frozen=True)
+class FundRule:
+    """What moves from one scheme to another.
+
+    `pooled_from`: the first month whose base carries a pooled part (None: no pooled part moves);
+    `months_merge`: whether the contribution months move and count in the incoming scheme (where
+    they do not, they stay with the closed outgoing account, and only the balance moves)."""
+
+    pooled_from: date | None
+    months_merge: bool
+    source: str
+
+
+ENT, INST, RES = Scheme.ENTERPRISE, Scheme.INSTITUTION, Scheme.RESIDENT
+DOC_2009 = "国办发〔2009〕66号《城镇企业职工基本养老保险关系转移接续暂行办法》"
+DOC_2017 = (
+    "人社部发〔2017〕71号《关于机关事业单位基本养老保险关系和职业年金转移接续有关问题的通知》"
+)
+DOC_2014 = "人社部发〔2014〕17号《城乡养老保险制度衔接暂行办法》"
+DOC_RESIDENT = "国发〔2014〕8号《关于建立统一的城乡居民基本养老保险制度的意见》"
+
+FUND_RULES: dict[tuple[str, str], FundRule] = {
+    # 企业职工 → 企业职工: the individual account, and 12% of every month's base from 1998-01.
+    (ENT, ENT): FundRule(POOLED_FROM, True, DOC_2009),
+    # 企业 → 机关事业单位: as between enterprises, for the months paid to the enterprise scheme.
+    (ENT, INST): FundRule(POOLED_FROM, True, f"{DOC_2017}；统筹基金按{DOC_2009}计算"),
+    # 机关事业单位 → 企业 / 机关事业单位 (across provinces): the individual account, and 12% of
+    # the base of the months since the reform (2014-10).
+    (INST, ENT): FundRule(INSTITUTION_REFORM, True, DOC_2017),
+    (INST, INST): FundRule(INSTITUTION_REFORM, True, DOC_2017),
+    # 城镇职工 → 城乡居民: the whole individual account; the years count in the resident scheme.
+    (ENT, RES): FundRule(None, True, DOC_2014),
+    (INST, RES): FundRule(None, True, DOC_2014),
+    # 城乡居民 → 城镇职工: the individual account only; the resident years are neither merged
+    # into nor converted to employee years.
+    (RES, ENT): FundRule(None, False, DOC_2014),
+    (RES, INST): FundRule(None, False, DOC_2014),
+    # 城乡居民 → 城乡居民 (across provinces): the individual account; the years count.
+    (RES, RES): FundRule(None, True, DOC_RESIDENT),
+}
+
+
+def fund_rule(out_scheme: str, in_scheme: str) -> FundRule:
+    return FUND_RULES[(out_scheme, in_scheme)]
 
 
 @dataclass(frozen=True)
@@ -59,9 +109,13 @@ def pooled_rate(account: InsuranceAccount, employer_rate: Decimal | None) -> Dec
 
 
 def compute_funds(
-    out_account: InsuranceAccount, in_account: InsuranceAccount | None = None
+    out_account: InsuranceAccount,
+    in_account: InsuranceAccount | None = None,
+    in_scheme: str | None = None,
 ) -> Funds:
-    """The information sheet's figures for moving `out_account` (into `in_account`)."""
+    """The information sheet's figures for moving `out_account` into `in_scheme` (by default its
+    own scheme) and `in_account`, by the scheme pair's rule."""
+    rule = fund_rule(out_account.scheme, in_scheme or out_account.scheme)
     paid_in = (
         set(in_account.months.filter(cleared=False).values_list("month", flat=True))
         if in_account is not None
@@ -75,7 +129,11 @@ def compute_funds(
             month=m.month,
             identity=m.identity,
             base_fen=m.base_fen,
-            rate=pooled_rate(out_account, m.employer_rate) if m.month >= POOLED_FROM else None,
+            rate=(
+                pooled_rate(out_account, m.employer_rate)
+                if rule.pooled_from is not None and m.month >= rule.pooled_from
+                else None
+            ),
             duplicate=m.month in paid_in,
         )
         for m in rows

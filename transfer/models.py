@@ -8,7 +8,7 @@ import uuid
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
@@ -126,6 +126,11 @@ OPEN_STATUSES = [
 ]
 
 
+# The outgoing reviewer's worklist: a periodic leg once checked, a traditional one once the
+# incoming province has issued its contact letter.
+OUT_WORK = [Status.ELIGIBLE, Status.LETTER_ISSUED]
+
+
 class RefuseCode(models.TextChoices):
     NO_TRANSFERABLE_RECORDS = "NO_TRANSFERABLE_RECORDS", _("无可转移的缴费记录")
     OTHER = "OTHER", _("其他原因")
@@ -171,19 +176,34 @@ class TransferLeg(ConcurrentTransitionMixin, BaseModel):
         verbose_name = "转移业务"
         verbose_name_plural = "转移业务"
         indexes = [
-            # The two worklists (selectors.WORKLISTS), in their order: a leg is in one only while
+            # The worklists (selectors.WORKLISTS), each in its order: a leg is in one only while
             # it waits there, and `overdue` (after the unique id: it never changes the order) lets
             # the counts on every reviewer page (selectors.worklist_counts) skip the table; an
             # INCLUDE column would do the same but warns on SQLite (bench/transfer.py).
             models.Index(
                 fields=["out_province", "deadline", "id", "overdue"],
-                condition=Q(status=Status.ELIGIBLE),
+                condition=Q(status__in=OUT_WORK),
                 name="leg_out_work",
             ),
             models.Index(
                 fields=["in_province", "deadline", "id", "overdue"],
                 condition=Q(status=Status.INFO_UPLOADED),
                 name="leg_in_work",
+            ),
+            models.Index(
+                fields=["in_province", "deadline", "id", "overdue"],
+                condition=Q(status=Status.SUBMITTED, mode=Mode.TRADITIONAL),
+                name="leg_review_work",
+            ),
+            models.Index(
+                fields=["out_province", "deadline", "id", "overdue"],
+                condition=Q(status=Status.INFO_ACCEPTED),
+                name="leg_remit_work",
+            ),
+            models.Index(
+                fields=["in_province", "deadline", "id", "overdue"],
+                condition=Q(status=Status.FUNDS_REMITTED),
+                name="leg_receive_work",
             ),
             models.Index(fields=["status", "deadline"], name="leg_status_deadline"),
         ]
@@ -195,49 +215,207 @@ class TransferLeg(ConcurrentTransitionMixin, BaseModel):
     def __str__(self) -> str:
         return self.transfer_no
 
-    # --- periodic model (DESIGN.md §4); `by` and `description` feed django-fsm-log -------------
+    def is_periodic(self) -> bool:
+        return self.mode == Mode.PERIODIC
+
+    def is_traditional(self) -> bool:
+        return self.mode == Mode.TRADITIONAL
+
+    # --- both models (DESIGN.md §4); `by` and `description` feed django-fsm-log ----------------
 
     @fsm_log_by
     @fsm_log_description
-    @transition(field=status, source=[Status.SUBMITTED, Status.REJECTED], target=Status.ELIGIBLE)
-    def pass_check(self, *, by=None, description=None) -> None:
-        self.reasons = []
-
-    @fsm_log_by
-    @fsm_log_description
-    @transition(field=status, source=[Status.SUBMITTED, Status.REJECTED], target=Status.REJECTED)
-    def fail_check(self, *, reasons: list[dict], by=None, description=None) -> None:
-        self.reasons = reasons
-
-    @fsm_log_by
-    @fsm_log_description
-    @transition(field=status, source=Status.ELIGIBLE, target=Status.INFO_UPLOADED)
+    @transition(
+        field=status, source=[Status.ELIGIBLE, Status.LETTER_ISSUED], target=Status.INFO_UPLOADED
+    )
     def upload_info(self, *, by=None, description=None) -> None:
         pass
 
     @fsm_log_by
     @fsm_log_description
-    @transition(field=status, source=Status.ELIGIBLE, target=Status.REFUSED)
+    @transition(field=status, source=[Status.ELIGIBLE, Status.LETTER_ISSUED], target=Status.REFUSED)
     def refuse(self, *, code: str, by=None, description=None) -> None:
         self.refuse_code = code
 
     @fsm_log_by
     @fsm_log_description
-    @transition(field=status, source=Status.INFO_UPLOADED, target=Status.COMPLETED)
+    @transition(
+        field=status,
+        source=[Status.SUBMITTED, Status.ELIGIBLE, Status.LETTER_ISSUED],
+        target=Status.WITHDRAWN,
+    )
+    def withdraw(self, *, by=None, description=None) -> None:
+        pass
+
+    # --- periodic model: the ministry's check, the incoming province closes the case -----------
+
+    @fsm_log_by
+    @fsm_log_description
+    @transition(
+        field=status,
+        source=[Status.SUBMITTED, Status.REJECTED],
+        target=Status.ELIGIBLE,
+        conditions=[is_periodic],
+    )
+    def pass_check(self, *, by=None, description=None) -> None:
+        self.reasons = []
+
+    @fsm_log_by
+    @fsm_log_description
+    @transition(
+        field=status,
+        source=[Status.SUBMITTED, Status.REJECTED],
+        target=Status.REJECTED,
+        conditions=[is_periodic],
+    )
+    def fail_check(self, *, reasons: list[dict], by=None, description=None) -> None:
+        self.reasons = reasons
+
+    @fsm_log_by
+    @fsm_log_description
+    @transition(
+        field=status,
+        source=Status.INFO_UPLOADED,
+        target=Status.COMPLETED,
+        conditions=[is_periodic],
+    )
     def confirm(self, *, completed_at, by=None, description=None) -> None:
         self.completed_at = completed_at
 
     @fsm_log_by
     @fsm_log_description
-    @transition(field=status, source=Status.INFO_UPLOADED, target=Status.ELIGIBLE)
+    @transition(
+        field=status, source=Status.INFO_UPLOADED, target=Status.ELIGIBLE, conditions=[is_periodic]
+    )
     def send_back(self, *, by=None, description=None) -> None:
+        pass
+
+    # --- traditional model: letter, sheet accepted, money remitted and received per case -------
+
+    @fsm_log_by
+    @fsm_log_description
+    @transition(
+        field=status,
+        source=Status.SUBMITTED,
+        target=Status.LETTER_ISSUED,
+        conditions=[is_traditional],
+    )
+    def issue_letter(self, *, by=None, description=None) -> None:
         pass
 
     @fsm_log_by
     @fsm_log_description
-    @transition(field=status, source=[Status.SUBMITTED, Status.ELIGIBLE], target=Status.WITHDRAWN)
-    def withdraw(self, *, by=None, description=None) -> None:
+    @transition(
+        field=status, source=Status.SUBMITTED, target=Status.REJECTED, conditions=[is_traditional]
+    )
+    def reject(self, *, reasons: list[dict], by=None, description=None) -> None:
+        self.reasons = reasons
+
+    @fsm_log_by
+    @fsm_log_description
+    @transition(
+        field=status,
+        source=Status.INFO_UPLOADED,
+        target=Status.INFO_ACCEPTED,
+        conditions=[is_traditional],
+    )
+    def accept_info(self, *, by=None, description=None) -> None:
         pass
+
+    @fsm_log_by
+    @fsm_log_description
+    @transition(
+        field=status,
+        source=Status.INFO_UPLOADED,
+        target=Status.LETTER_ISSUED,
+        conditions=[is_traditional],
+    )
+    def return_info(self, *, by=None, description=None) -> None:
+        pass
+
+    @fsm_log_by
+    @fsm_log_description
+    @transition(
+        field=status,
+        source=Status.INFO_ACCEPTED,
+        target=Status.FUNDS_REMITTED,
+        conditions=[is_traditional],
+    )
+    def remit(self, *, by=None, description=None) -> None:
+        pass
+
+    @fsm_log_by
+    @fsm_log_description
+    @transition(
+        field=status,
+        source=Status.FUNDS_REMITTED,
+        target=Status.COMPLETED,
+        conditions=[is_traditional],
+    )
+    def receive(self, *, completed_at, by=None, description=None) -> None:
+        self.completed_at = completed_at
+
+
+class ContactLetter(models.Model):
+    """联系函: the incoming province's numbered letter asking the outgoing province for the case's
+    information sheet (traditional model). Its printable text is built from these fields."""
+
+    leg = models.OneToOneField(TransferLeg, on_delete=models.PROTECT, related_name="letter")
+    letter_no = models.CharField("联系函编号", max_length=32, unique=True)
+    issued_at = models.DateTimeField("开具时间", auto_now_add=True)
+    issued_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="开具人", on_delete=models.PROTECT, related_name="+"
+    )
+    office = models.ForeignKey(
+        "registry.Office", verbose_name="开具机构", on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = "联系函"
+        verbose_name_plural = "联系函"
+
+    def __str__(self) -> str:
+        return self.letter_no
+
+
+class Remittance(models.Model):
+    """The traditional case's own money: remitted by the outgoing province's finance (amount and
+    bank voucher), its receipt confirmed by the incoming province's finance."""
+
+    leg = models.OneToOneField(TransferLeg, on_delete=models.PROTECT, related_name="remittance")
+    amount_fen = models.BigIntegerField("划转金额（分）")
+    voucher_no = models.CharField("银行凭证号", max_length=64)
+    remitted_at = models.DateTimeField("划转登记时间", auto_now_add=True)
+    remitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="划转登记人",
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    received_fen = models.BigIntegerField("到账金额（分）", null=True, blank=True)
+    received_at = models.DateTimeField("到账确认时间", null=True, blank=True)
+    received_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="到账确认人",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+
+    class Meta:
+        verbose_name = "基金划转"
+        verbose_name_plural = "基金划转"
+        constraints = [
+            models.CheckConstraint(condition=Q(amount_fen__gte=0), name="remittance_amount_ge_0"),
+            models.CheckConstraint(
+                condition=Q(received_fen__isnull=True) | Q(received_fen=F("amount_fen")),
+                name="remittance_received_is_remitted",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.voucher_no
 
 
 class InfoSheet(models.Model):

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 from collections import defaultdict
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 from django.contrib.contenttypes.models import ContentType
 from django.db.models import Count, Prefetch, Q, QuerySet
@@ -16,7 +17,18 @@ from common.errors import NotFound
 from common.scope import Scope
 from registry.models import Region
 from registry.validators import validate_id_number
-from transfer.models import Application, InfoSheet, Material, Status, TransferLeg
+from transfer import eligibility
+from transfer.models import (
+    OUT_WORK,
+    Application,
+    ContactLetter,
+    InfoSheet,
+    Material,
+    Mode,
+    Remittance,
+    Status,
+    TransferLeg,
+)
 
 ACTION_LABELS = {
     "submit": "受理",
@@ -27,6 +39,12 @@ ACTION_LABELS = {
     "confirm": "确认办结",
     "send_back": "退回",
     "withdraw": "撤回",
+    "issue_letter": "开具联系函",
+    "reject": "审核不通过",
+    "accept_info": "接收信息表",
+    "return_info": "退回",
+    "remit": "基金划转",
+    "receive": "确认到账，办结",
 }
 
 
@@ -103,21 +121,46 @@ def leg_list(
     return legs.order_by("-id")
 
 
+@dataclass(frozen=True)
+class Worklist:
+    label: str
+    condition: Q  # the legs waiting there (each has its partial index, transfer.models)
+    province_field: str  # whose worklist: the leg's outgoing or incoming province
+    action: str
+
+
 WORKLISTS = {
-    # name: (status, province field, scope action)
-    "outgoing": (Status.ELIGIBLE, "out_province_id", "transfer.outgoing"),
-    "incoming": (Status.INFO_UPLOADED, "in_province_id", "transfer.incoming"),
+    # traditional: the incoming province reviews the application (letter or rejection)
+    "review": Worklist(
+        "待开具联系函",
+        Q(status=Status.SUBMITTED, mode=Mode.TRADITIONAL),
+        "in_province_id",
+        "transfer.incoming",
+    ),
+    "outgoing": Worklist(
+        "待上传信息表", Q(status__in=OUT_WORK), "out_province_id", "transfer.outgoing"
+    ),
+    "incoming": Worklist(
+        "待确认", Q(status=Status.INFO_UPLOADED), "in_province_id", "transfer.incoming"
+    ),
+    # traditional: the finance offices move this case's money
+    "remit": Worklist(
+        "待划转基金", Q(status=Status.INFO_ACCEPTED), "out_province_id", "transfer.remit"
+    ),
+    "receive": Worklist(
+        "待确认到账", Q(status=Status.FUNDS_REMITTED), "in_province_id", "transfer.receive"
+    ),
 }
 
 
 def worklist(
     *, scope: Scope, name: str, q: str = "", overdue: bool | None = None
 ) -> QuerySet[TransferLeg]:
-    """待上传信息表 (outgoing) / 待确认 (incoming) of the reviewer's province: oldest deadline
-    first, overdue ones leading. Any page costs about the same (`_PagedLegs`)."""
-    status, field, action = WORKLISTS[name]
-    scope.require(action)
-    legs = scope.filter(_legs(paged=True).filter(status=status), field)
+    """A worklist of the user's province (`WORKLISTS`): oldest deadline first, overdue ones
+    leading. Any page costs about the same (`_PagedLegs`)."""
+    work = WORKLISTS[name]
+    scope.require(work.action)
+    legs = scope.filter(_legs(paged=True).filter(work.condition), work.province_field)
     if overdue is not None:
         legs = legs.filter(overdue=overdue)
     if q:
@@ -128,10 +171,11 @@ def worklist(
 
 
 def worklist_counts(*, scope: Scope) -> dict[str, dict[str, int]]:
-    """{"outgoing": {"total", "overdue"}, "incoming": …}: one query per worklist."""
+    """{"outgoing": {"total", "overdue"}, "incoming": …} of the worklists the user works: one
+    query each."""
     counts = {}
-    for name, (_, _, action) in WORKLISTS.items():
-        if scope.can(action):
+    for name, work in WORKLISTS.items():
+        if scope.can(work.action):
             counts[name] = (
                 worklist(scope=scope, name=name)
                 .order_by()
@@ -151,12 +195,28 @@ def progress(*, scope: Scope, id_number: str) -> list[TransferLeg]:
 
 
 def with_details(legs: list[TransferLeg]) -> list[TransferLeg]:
-    """Attach each leg's current information sheet and timeline in two queries, whatever the
-    number of legs (lists stay at a fixed query count)."""
+    """Attach each leg's current information sheet, contact letter and remittance (traditional
+    model) and timeline in four queries, whatever the number of legs (lists stay at a fixed
+    query count)."""
     ids = [leg.pk for leg in legs]
     sheets: dict[int, InfoSheet] = {}
     for sheet in InfoSheet.objects.filter(leg_id__in=ids).order_by("leg_id", "version"):
         sheets[sheet.leg_id] = sheet
+    traditional = [leg.pk for leg in legs if leg.mode == Mode.TRADITIONAL]
+    letters = (
+        ContactLetter.objects.select_related("office", "issued_by").in_bulk(
+            traditional, field_name="leg_id"
+        )
+        if traditional
+        else {}
+    )
+    remittances = (
+        Remittance.objects.select_related("remitted_by", "received_by").in_bulk(
+            traditional, field_name="leg_id"
+        )
+        if traditional
+        else {}
+    )
     logs = defaultdict(list)
     content_type = ContentType.objects.get_for_model(TransferLeg)
     for log in (
@@ -167,6 +227,8 @@ def with_details(legs: list[TransferLeg]) -> list[TransferLeg]:
         logs[log.object_id].append(log)
     for leg in legs:
         leg.current_sheet = sheets.get(leg.pk)
+        leg.contact_letter = letters.get(leg.pk)
+        leg.current_remittance = remittances.get(leg.pk)
         leg.timeline = _timeline(leg, logs[leg.pk])
     return legs
 
@@ -175,7 +237,7 @@ def as_submitted(legs: list[TransferLeg]) -> list[TransferLeg]:
     """Legs just created, shown as they were at submission (no sheet; the submit entry alone):
     no query, for the answer to the submission itself."""
     for leg in legs:
-        leg.current_sheet = None
+        leg.current_sheet = leg.contact_letter = leg.current_remittance = None
         leg.timeline = _timeline(leg, [])
     return legs
 
@@ -265,3 +327,12 @@ def place_names(codes: Iterable[str]) -> dict[str, str]:
             node = node.parent
         names[region.code] = "".join(reversed(parts))
     return names
+
+
+def review_hints(leg: TransferLeg) -> list[dict[str, str]]:
+    """What the incoming reviewer of a traditional application should look at before issuing
+    the contact letter: the platform's rules this case fails today (advice, not a decision —
+    the reviewer issues the letter or rejects with a note)."""
+    if leg.mode != Mode.TRADITIONAL or leg.status != Status.SUBMITTED:
+        return []
+    return eligibility.failed_rules(eligibility.gather_facts(leg))

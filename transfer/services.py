@@ -21,23 +21,26 @@ from common import fsm
 from common.audit import audit_record
 from common.errors import ApplicationError, Conflict, NotAllowed, NotFound
 from common.masking import mask_id_number
+from common.money import fen_to_yuan
 from common.scope import Role, province_of, scope_for
 from registry.models import AccountStatus, InsuranceAccount, ModuleSwitch, Person, Region, Scheme
 from registry.services import module_ensure_open
 from registry.validators import validate_id_number
 from registry.workdays import add_working_days
 from transfer import eligibility, selectors
-from transfer.funds import compute_funds
+from transfer.funds import compute_funds, fund_rule
 from transfer.materials import MAX_BYTES, Upload, material_store, upload_check
 from transfer.models import (
     OPEN_STATUSES,
     ApplicantKind,
     Application,
     Channel,
+    ContactLetter,
     InfoSheet,
     Material,
     Mode,
     RefuseCode,
+    Remittance,
     Status,
     TransferLeg,
 )
@@ -58,10 +61,14 @@ def _transition(leg: TransferLeg, name: str, actor, note: str = "", **kwargs) ->
     fsm.transition(leg, name, actor, note, system=PLATFORM_OFFICE, **kwargs)
 
 
+def _step_days(mode: str) -> int:
+    if mode == Mode.TRADITIONAL:
+        return settings.TRANSFER_TRADITIONAL_STEP_WORKING_DAYS
+    return settings.TRANSFER_STEP_WORKING_DAYS
+
+
 def _step_deadline(leg: TransferLeg, start: date | None = None) -> None:
-    leg.deadline = add_working_days(
-        start or timezone.localdate(), settings.TRANSFER_STEP_WORKING_DAYS
-    ).due
+    leg.deadline = add_working_days(start or timezone.localdate(), _step_days(leg.mode)).due
     leg.overdue = False
 
 
@@ -75,6 +82,15 @@ def _lock_leg(transfer_no: str) -> TransferLeg:
     if leg is None:
         raise NotFound(f"未找到转移编号为“{transfer_no}”的业务。")
     return leg
+
+
+def _require_mode(leg: TransferLeg, mode: str) -> None:
+    if leg.mode != mode:
+        raise Conflict(
+            f"该业务为{Mode(leg.mode).label}，不能办理此操作。",
+            code="WRONG_MODE",
+            extra={"mode": leg.mode},
+        )
 
 
 def _require_status(leg: TransferLeg, *statuses: str) -> None:
@@ -102,18 +118,29 @@ class Agent:
     power_of_attorney: bool
 
 
-def _next_application_no(office_code: str) -> str:
-    """`110108-20261204-00017`: office, day, the office's running number of the day."""
-    today = timezone.localdate()
+def _next_number(key: str, day: date) -> int:
+    """The next running number of `key` on `day`: one atomic upsert, never handed out twice."""
     with connection.cursor() as cursor:
         cursor.execute(
             "INSERT INTO transfer_numbercounter (office_code, day, last) VALUES (%s, %s, 1)"
             " ON CONFLICT (office_code, day)"
             " DO UPDATE SET last = transfer_numbercounter.last + 1 RETURNING last",
-            [office_code, today],
+            [key, day],
         )
         (number,) = cursor.fetchone()
-    return f"{office_code}-{today:%Y%m%d}-{number:05d}"
+    return number
+
+
+def _next_application_no(office_code: str) -> str:
+    """`110108-20261204-00017`: office, day, the office's running number of the day."""
+    today = timezone.localdate()
+    return f"{office_code}-{today:%Y%m%d}-{_next_number(office_code, today):05d}"
+
+
+def route(out_scheme: str, in_scheme: str, manual: bool) -> str:
+    """Enterprise → enterprise, not manual: the periodic model; anything else: traditional."""
+    periodic = out_scheme == in_scheme == Scheme.ENTERPRISE and not manual
+    return Mode.PERIODIC if periodic else Mode.TRADITIONAL
 
 
 def _check_channel(actor, channel: str) -> None:
@@ -153,9 +180,11 @@ def application_submit(
     applicant: Agent | None = None,
     uploads: list[Upload] = (),
 ) -> Application:
-    """受理: one application, one leg per outgoing place; the eligibility check of each leg is
-    queued to run once this transaction has committed. `application.submitted_legs` holds the
-    legs as created, in order."""
+    """受理: one application, one leg per outgoing place, each routed (`route`) to the periodic
+    or the traditional model. A periodic leg's eligibility check is queued to run once this
+    transaction has committed; a traditional leg waits for the incoming province's review, and
+    is accepted only at an office of the incoming province. `application.submitted_legs` holds
+    the legs as created, in order."""
     module_ensure_open(ModuleSwitch.Module.TRANSFER)
     scope = scope_for(actor)
     scope.require("transfer.apply")
@@ -185,15 +214,14 @@ def application_submit(
     keys = [(province_of(o.region), o.scheme) for o in outs]
     if len(set(keys)) != len(keys):
         raise invalid("outs", "同一省份同一险种的转出地只能添加一次。")
-    traditional = [
-        o for o in outs if manual or o.scheme != Scheme.ENTERPRISE or in_scheme != Scheme.ENTERPRISE
-    ]
-    if traditional:
+    office = _office_of(actor)
+    modes = [route(o.scheme, in_scheme, manual) for o in outs]
+    if Mode.TRADITIONAL in modes and office.province_id != province_of(destination.code):
         raise invalid(
             "outs",
-            "跨制度转移（企业与机关事业单位、城乡居民养老保险之间）及手工转移须按传统模式办理，"
-            "传统模式尚未在本系统开通，请按原流程办理。",
-            "TRADITIONAL_NOT_AVAILABLE",
+            "跨制度转移（企业与机关事业单位、城乡居民养老保险之间）及手工转移按传统模式办理，"
+            "须到转入地社保经办机构办理。",
+            "TRADITIONAL_AT_INCOMING_OFFICE",
         )
     if applicant is not None:
         if not applicant.name.strip():
@@ -205,7 +233,6 @@ def application_submit(
         if not applicant.power_of_attorney:
             raise invalid("applicant", "代办须提供授权委托书。")
 
-    office = _office_of(actor)
     application = Application.objects.create(
         application_no=_next_application_no(office.code),
         person=person,
@@ -224,20 +251,21 @@ def application_submit(
         agent_id_number=applicant.id_number.strip().upper() if applicant else "",
         power_of_attorney=bool(applicant and applicant.power_of_attorney),
     )
-    deadline = add_working_days(timezone.localdate(), settings.TRANSFER_STEP_WORKING_DAYS).due
+    today = timezone.localdate()
+    deadlines = {mode: add_working_days(today, _step_days(mode)).due for mode in set(modes)}
     legs = TransferLeg.objects.bulk_create(
         [
             TransferLeg(
                 transfer_no=f"{application.application_no}-{n}",
                 application=application,
-                mode=Mode.PERIODIC,
+                mode=mode,
                 out_scheme=out.scheme,
                 out_region=region,
                 out_province_id=province_of(region.code),
                 in_province_id=application.in_province_id,
-                deadline=deadline,
+                deadline=deadlines[mode],
             )
-            for n, (out, region) in enumerate(places, 1)
+            for n, ((out, region), mode) in enumerate(zip(places, modes, strict=True), 1)
         ]
     )
     for upload in uploads:
@@ -252,8 +280,9 @@ def application_submit(
     )
     from transfer.tasks import eligibility_check  # tasks import this module
 
-    for leg in legs:
-        transaction.on_commit(lambda pk=leg.pk: eligibility_check.delay(pk))
+    for leg in legs:  # a traditional leg is reviewed by the incoming province instead
+        if leg.mode == Mode.PERIODIC:
+            transaction.on_commit(lambda pk=leg.pk: eligibility_check.delay(pk))
     application.submitted_legs = legs  # as created: the 201 answer needs no second read
     return application
 
@@ -332,7 +361,7 @@ def leg_check_eligibility(*, leg_id: int) -> TransferLeg | None:
         .filter(pk=leg_id)
         .first()
     )
-    if leg is None or leg.status != Status.SUBMITTED:
+    if leg is None or leg.status != Status.SUBMITTED or leg.mode != Mode.PERIODIC:
         return leg
     return _check(leg, actor=None)
 
@@ -343,11 +372,18 @@ def leg_recheck(*, actor, transfer_no: str) -> TransferLeg:
     module_ensure_open(ModuleSwitch.Module.TRANSFER)
     leg = _lock_leg(transfer_no)
     scope_for(actor).require("transfer.recheck")
+    _require_mode(leg, Mode.PERIODIC)
     _require_status(leg, Status.SUBMITTED, Status.REJECTED)
     return _check(leg, actor)
 
 
 # --- the outgoing province ---------------------------------------------------------------------
+
+
+def _awaiting_sheet(leg: TransferLeg) -> str:
+    """Where a leg waits for the outgoing province: checked (periodic), or its contact letter
+    issued (traditional)."""
+    return Status.ELIGIBLE if leg.mode == Mode.PERIODIC else Status.LETTER_ISSUED
 
 
 def _in_account(leg: TransferLeg) -> InsuranceAccount | None:
@@ -365,13 +401,13 @@ def leg_upload_info_sheet(*, actor, transfer_no: str, note: str = "") -> InfoShe
     module_ensure_open(ModuleSwitch.Module.TRANSFER)
     leg = _lock_leg(transfer_no)
     scope_for(actor).require("transfer.outgoing", [leg.out_province_id])
-    _require_status(leg, Status.ELIGIBLE)
+    _require_status(leg, _awaiting_sheet(leg))
     account = leg.out_account
     if account is None or account.status != AccountStatus.SUSPENDED:
         raise Conflict(
             "转出地参保关系状态已变化，请联系部级平台重新校验。", code="OUT_ACCOUNT_CHANGED"
         )
-    funds = compute_funds(account, _in_account(leg))
+    funds = compute_funds(account, _in_account(leg), leg.application.in_scheme)
     if not funds.months and funds.individual_fen == 0:
         raise ApplicationError(
             "该参保关系没有可转移的缴费记录和个人账户余额，请以“无可转移的缴费记录”不予受理。",
@@ -408,7 +444,7 @@ def leg_refuse(*, actor, transfer_no: str, code: str, note: str) -> TransferLeg:
         raise invalid("note", "请填写不予受理的具体说明。")
     leg = _lock_leg(transfer_no)
     scope_for(actor).require("transfer.outgoing", [leg.out_province_id])
-    _require_status(leg, Status.ELIGIBLE)
+    _require_status(leg, _awaiting_sheet(leg))
     leg.deadline, leg.overdue = None, False
     _transition(leg, "refuse", actor, note.strip(), code=code)
     return leg
@@ -417,21 +453,18 @@ def leg_refuse(*, actor, transfer_no: str, code: str, note: str) -> TransferLeg:
 # --- the incoming province ---------------------------------------------------------------------
 
 
-@transaction.atomic
-def leg_confirm(*, actor, transfer_no: str) -> TransferLeg:
-    """办结: the incoming province confirms the sheet. In this one transaction the history and
-    balance move to the incoming account and the clearing obligation is written — no money moves
-    per case; the provinces settle monthly (clearing/)."""
-    module_ensure_open(ModuleSwitch.Module.TRANSFER)
-    leg = _lock_leg(transfer_no)
-    scope_for(actor).require("transfer.incoming", [leg.in_province_id])
-    _require_status(leg, Status.INFO_UPLOADED)
-    sheet = leg.info_sheets.order_by("-version").first()
+def _current_sheet(leg: TransferLeg) -> InfoSheet:
+    return leg.info_sheets.order_by("-version").first()
+
+
+def _completion_accounts(
+    leg: TransferLeg, sheet: InfoSheet
+) -> tuple[InsuranceAccount, InsuranceAccount]:
+    """Both accounts, locked and as they are now: their states decide, not the sheet's day."""
     in_changed = Conflict("转入地参保关系状态已变化，不能办结，请退回。", code="IN_ACCOUNT_CHANGED")
     in_account = _in_account(leg)
     if in_account is None:
         raise in_changed
-    # Both accounts as they are now, under the lock: their states decide, not the sheet's day.
     out_account, in_account = _lock_accounts(leg.out_account_id, in_account.pk)
     if in_account.status != AccountStatus.CONTRIBUTING:
         raise in_changed
@@ -444,7 +477,33 @@ def leg_confirm(*, actor, transfer_no: str) -> TransferLeg:
             "转出地个人账户余额已小于信息表金额，请退回转出地重新生成信息表。",
             code="SHEET_OUTDATED",
         )
-    _move_history(out_account, in_account, sheet.individual_fen)
+    return out_account, in_account
+
+
+@transaction.atomic
+def leg_confirm(*, actor, transfer_no: str) -> TransferLeg:
+    """确认: the incoming province confirms the information sheet.
+
+    Periodic model — 办结 at once: in this one transaction the history and balance move to the
+    incoming account and the clearing obligation is written; no money moves per case, the
+    provinces settle monthly (clearing/). Traditional model — the sheet is accepted (信息表已
+    接收), and the outgoing province's finance remits this case's funds next."""
+    module_ensure_open(ModuleSwitch.Module.TRANSFER)
+    leg = _lock_leg(transfer_no)
+    scope_for(actor).require("transfer.incoming", [leg.in_province_id])
+    _require_status(leg, Status.INFO_UPLOADED)
+    sheet = _current_sheet(leg)
+    if leg.mode == Mode.TRADITIONAL:
+        in_account = _in_account(leg)
+        if in_account is None or in_account.status != AccountStatus.CONTRIBUTING:
+            raise Conflict(
+                "转入地参保关系状态已变化，不能接收信息表，请退回。", code="IN_ACCOUNT_CHANGED"
+            )
+        _step_deadline(leg)
+        _transition(leg, "accept_info", actor, f"接收信息表（第{sheet.version}版）")
+        return leg
+    out_account, in_account = _completion_accounts(leg, sheet)
+    _move_history(out_account, in_account, sheet.individual_fen, merge_months=True)
     now = timezone.now()
     leg.deadline, leg.overdue = None, False
     _transition(leg, "confirm", actor, completed_at=now)
@@ -466,20 +525,28 @@ def _lock_accounts(*pks: int) -> list[InsuranceAccount]:
     return [locked[pk] for pk in pks]
 
 
-def _move_history(out_account: InsuranceAccount, in_account: InsuranceAccount, individual_fen: int):
-    """Months move with their origin province, except those the incoming account already holds
-    for the same identity (paid twice: they stay behind, for the refund process); the balance
-    moves; the outgoing account is closed as transferred out."""
-    held = set(in_account.months.values_list("month", "identity"))
-    remaining = out_account.months.filter(cleared=False)
-    paid_twice = [
-        pk
-        for pk, month, identity in remaining.values_list("pk", "month", "identity")
-        if (month, identity) in held
-    ]
-    remaining.exclude(pk__in=paid_twice).update(
-        account=in_account, origin_province=out_account.province_id
-    )
+def _move_history(
+    out_account: InsuranceAccount,
+    in_account: InsuranceAccount,
+    individual_fen: int,
+    *,
+    merge_months: bool,
+):
+    """The balance moves and the outgoing account is closed as transferred out. With
+    `merge_months` the months move too, with their origin province — except those the incoming
+    account already holds for the same identity (paid twice: they stay behind, for the refund
+    process); without it (城乡居民 → 城镇职工) they stay with the closed account."""
+    if merge_months:
+        held = set(in_account.months.values_list("month", "identity"))
+        remaining = out_account.months.filter(cleared=False)
+        paid_twice = [
+            pk
+            for pk, month, identity in remaining.values_list("pk", "month", "identity")
+            if (month, identity) in held
+        ]
+        remaining.exclude(pk__in=paid_twice).update(
+            account=in_account, origin_province=out_account.province_id
+        )
     out_account.individual_balance_fen -= individual_fen
     out_account.status = AccountStatus.TRANSFERRED_OUT
     out_account.save(update_fields=["individual_balance_fen", "status", "updated_at"])
@@ -489,6 +556,8 @@ def _move_history(out_account: InsuranceAccount, in_account: InsuranceAccount, i
 
 @transaction.atomic
 def leg_return(*, actor, transfer_no: str, note: str) -> TransferLeg:
+    """退回: the sheet goes back to the outgoing province (to the checked leg, periodic; to the
+    issued letter, traditional), with the reason."""
     module_ensure_open(ModuleSwitch.Module.TRANSFER)
     if not note.strip():
         raise invalid("note", "退回须填写原因。")
@@ -496,7 +565,118 @@ def leg_return(*, actor, transfer_no: str, note: str) -> TransferLeg:
     scope_for(actor).require("transfer.incoming", [leg.in_province_id])
     _require_status(leg, Status.INFO_UPLOADED)
     _step_deadline(leg)
-    _transition(leg, "send_back", actor, note.strip())
+    name = "send_back" if leg.mode == Mode.PERIODIC else "return_info"
+    _transition(leg, name, actor, note.strip())
+    return leg
+
+
+# --- traditional model: the incoming province reviews, the finance offices move the money -----
+
+
+def _next_letter_no(province: str) -> str:
+    """`LX110000-2026-00017`: the incoming province's running number of the year."""
+    year = timezone.localdate().year
+    return f"LX{province}-{year}-{_next_number(f'LX{province}', date(year, 1, 1)):05d}"
+
+
+@transaction.atomic
+def leg_issue_letter(*, actor, transfer_no: str) -> ContactLetter:
+    """开具联系函: the incoming province has reviewed the application and asks the outgoing
+    province for the information sheet. The outgoing account must exist (not transferred out)."""
+    module_ensure_open(ModuleSwitch.Module.TRANSFER)
+    leg = _lock_leg(transfer_no)
+    scope_for(actor).require("transfer.incoming", [leg.in_province_id])
+    _require_mode(leg, Mode.TRADITIONAL)
+    _require_status(leg, Status.SUBMITTED)
+    facts = eligibility.gather_facts(leg)
+    if facts.out_account is None:
+        raise Conflict(
+            "转出地没有该险种尚未转出的参保关系，不能开具联系函；请审核不通过并说明原因。",
+            code="OUT_NOT_INSURED",
+        )
+    leg.out_account = facts.out_account
+    letter = ContactLetter.objects.create(
+        leg=leg,
+        letter_no=_next_letter_no(leg.in_province_id),
+        issued_by=actor,
+        office=_office_of(actor),
+    )
+    _step_deadline(leg)
+    _transition(leg, "issue_letter", actor, f"联系函 {letter.letter_no}")
+    return letter
+
+
+@transaction.atomic
+def leg_reject(*, actor, transfer_no: str, note: str) -> TransferLeg:
+    """审核不通过: the incoming province refuses the application after review, saying why."""
+    module_ensure_open(ModuleSwitch.Module.TRANSFER)
+    if not note.strip():
+        raise invalid("note", "审核不通过须填写原因。")
+    leg = _lock_leg(transfer_no)
+    scope_for(actor).require("transfer.incoming", [leg.in_province_id])
+    _require_mode(leg, Mode.TRADITIONAL)
+    _require_status(leg, Status.SUBMITTED)
+    leg.deadline, leg.overdue = None, False
+    reasons = [{"code": "REVIEW_REJECTED", "message": note.strip()}]
+    _transition(leg, "reject", actor, note.strip(), reasons=reasons)
+    return leg
+
+
+def _amount_differs(field: str, what: str, sheet: InfoSheet, amount_fen: int) -> ApplicationError:
+    return ApplicationError(
+        f"{what}与信息表合计不一致：信息表合计 {fen_to_yuan(sheet.total_fen)} 元，"
+        f"{what} {fen_to_yuan(amount_fen)} 元。",
+        code="AMOUNT_MISMATCH",
+        fields={field: [f"应为 {sheet.total_fen} 分（{fen_to_yuan(sheet.total_fen)} 元）。"]},
+        extra={"sheet_total_fen": sheet.total_fen, "amount_fen": amount_fen},
+    )
+
+
+@transaction.atomic
+def leg_remit(*, actor, transfer_no: str, amount_fen: int, voucher_no: str) -> Remittance:
+    """基金划转: the outgoing province's finance records this case's remittance — the sheet's
+    total, with the bank voucher."""
+    module_ensure_open(ModuleSwitch.Module.TRANSFER)
+    voucher_no = voucher_no.strip()
+    if not voucher_no or len(voucher_no) > 64 or not voucher_no.isprintable():
+        raise invalid("voucher_no", "请填写银行凭证号（不超过64个字符）。")
+    leg = _lock_leg(transfer_no)
+    scope_for(actor).require("transfer.remit", [leg.out_province_id])
+    _require_mode(leg, Mode.TRADITIONAL)
+    _require_status(leg, Status.INFO_ACCEPTED)
+    sheet = _current_sheet(leg)
+    if amount_fen != sheet.total_fen:
+        raise _amount_differs("amount_fen", "划转金额", sheet, amount_fen)
+    remittance = Remittance.objects.create(
+        leg=leg, amount_fen=amount_fen, voucher_no=voucher_no, remitted_by=actor
+    )
+    _step_deadline(leg)
+    _transition(leg, "remit", actor, f"划转 {fen_to_yuan(amount_fen)} 元，凭证号 {voucher_no}")
+    return remittance
+
+
+@transaction.atomic
+def leg_receive(*, actor, transfer_no: str, amount_fen: int) -> TransferLeg:
+    """确认到账并办结: the incoming province's finance confirms the received amount, which must
+    equal the sheet's total. History and balance then move by the scheme pair's rule; no
+    clearing obligation is written — this case's money has already moved."""
+    module_ensure_open(ModuleSwitch.Module.TRANSFER)
+    leg = _lock_leg(transfer_no)
+    scope_for(actor).require("transfer.receive", [leg.in_province_id])
+    _require_mode(leg, Mode.TRADITIONAL)
+    _require_status(leg, Status.FUNDS_REMITTED)
+    sheet = _current_sheet(leg)
+    if amount_fen != sheet.total_fen:
+        raise _amount_differs("amount_fen", "到账金额", sheet, amount_fen)
+    out_account, in_account = _completion_accounts(leg, sheet)
+    rule = fund_rule(leg.out_scheme, leg.application.in_scheme)
+    _move_history(out_account, in_account, sheet.individual_fen, merge_months=rule.months_merge)
+    now = timezone.now()
+    remittance = leg.remittance
+    remittance.received_fen, remittance.received_at, remittance.received_by = amount_fen, now, actor
+    remittance.save()
+    leg.deadline, leg.overdue = None, False
+    _transition(leg, "receive", actor, f"到账 {fen_to_yuan(amount_fen)} 元", completed_at=now)
     return leg
 
 
@@ -506,7 +686,7 @@ def leg_return(*, actor, transfer_no: str, note: str) -> TransferLeg:
 @transaction.atomic
 def leg_withdraw(*, actor, transfer_no: str, note: str = "") -> TransferLeg:
     """撤回: by the accepting office's clerk or the channel client that submitted it, before the
-    information sheet is uploaded."""
+    information sheet is uploaded (a traditional case: also after its contact letter)."""
     module_ensure_open(ModuleSwitch.Module.TRANSFER)
     leg = _lock_leg(transfer_no)
     scope = scope_for(actor)
@@ -516,7 +696,7 @@ def leg_withdraw(*, actor, transfer_no: str, note: str = "") -> TransferLeg:
     ) or (scope.has_role(Role.CHANNEL) and application.submitted_by_id == actor.pk)
     if not own:
         raise NotAllowed("只有受理该申请的经办机构或渠道可以撤回。")
-    _require_status(leg, Status.SUBMITTED, Status.ELIGIBLE)
+    _require_status(leg, Status.SUBMITTED, Status.ELIGIBLE, Status.LETTER_ISSUED)
     leg.deadline, leg.overdue = None, False
     _transition(leg, "withdraw", actor, note.strip())
     return leg

@@ -4,6 +4,7 @@ navigation in registry/context_processors.py names them)."""
 from django.urls import path, register_converter
 
 from transfer import views
+from transfer.selectors import WORKLISTS
 
 
 class CaseNumber:
@@ -28,11 +29,14 @@ urlpatterns = [
         views.application_receipt,
         name="transfer-receipt",
     ),
-    path("work/outgoing/", views.worklist, {"name": "outgoing"}, name="transfer-work-outgoing"),
-    path("work/incoming/", views.worklist, {"name": "incoming"}, name="transfer-work-incoming"),
+    *[
+        path(f"work/{name}/", views.worklist, {"name": name}, name=f"transfer-work-{name}")
+        for name in WORKLISTS
+    ],
     path("progress/", views.progress, name="transfer-progress"),
     path("materials/<int:material_id>/", views.material_download, name="transfer-material"),
     path("<no:transfer_no>/", views.case, name="transfer-case"),
+    path("<no:transfer_no>/letter/", views.letter, name="transfer-letter"),
     *[
         path(
             f"<no:transfer_no>/{action}/",

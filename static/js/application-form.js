@@ -179,7 +179,7 @@
         cell(String(account.paid_months), "num"),
       );
       const action = document.createElement("td");
-      if (account.status === "suspended" && account.scheme === "enterprise") {
+      if (account.status === "suspended") {  // any scheme: a cross-scheme case is traditional
         const button = document.createElement("button");
         button.type = "button";
         button.textContent = "作为转出地";

@@ -30,6 +30,8 @@ EXPECTED = {
     "transfer.outgoing": ({"reviewer"}, set()),
     "transfer.incoming": ({"reviewer"}, set()),
     "transfer.withdraw": ({"clerk", "channel"}, set()),
+    "transfer.remit": ({"finance"}, set()),
+    "transfer.receive": ({"finance"}, set()),
     "clearing.view": ({"finance", "ministry", "auditor"}, set()),
     "clearing.run": (set(), set()),  # ministry + finance at a national office: see below
     "clearing.statement": ({"finance"}, set()),

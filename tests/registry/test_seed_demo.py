@@ -25,6 +25,7 @@ from registry.models import (
     StaffRole,
 )
 from registry.validators import validate_id_number
+from transfer import services as transfer_services
 
 SUMMARY = re.compile(r"^(\w+): 新增 (\d+)，更新 (\d+)，未变 (\d+)$", re.MULTILINE)
 MODELS = (Office, Staff, StaffRole, Person, InsuranceAccount, ContributionMonth)
@@ -172,3 +173,29 @@ def test_last_month_has_clearing_data_for_demo_ministry_to_run(seeded):
     )
     assert set(period.statements.values_list("province_id", flat=True)) <= finance_provinces
     assert {"110000", "220000", "440000"} <= finance_provinces
+
+
+def test_a_traditional_case_is_ready_to_walk_through(seeded, django_capture_on_commit_callbacks):
+    """README's traditional walk-through: 林某清, 企业 in 长春 → 机关事业单位 in 海淀."""
+    users = get_user_model().objects
+    with django_capture_on_commit_callbacks(execute=True):
+        application = transfer_services.application_submit(
+            actor=users.get(username="demo_clerk"),
+            id_number="11010119900307002X",
+            name="林某清",
+            phone="13800000000",
+            hukou_address="北京市东城区某街道2号",
+            in_scheme="institution",
+            in_region="110108",
+            outs=[transfer_services.Out("enterprise", "220102")],
+            channel="window",
+        )
+    leg = application.legs.get()
+    assert (leg.mode, leg.status) == ("traditional", "submitted")
+    transfer_services.leg_issue_letter(
+        actor=users.get(username="demo_reviewer"), transfer_no=leg.transfer_no
+    )
+    sheet = transfer_services.leg_upload_info_sheet(
+        actor=users.get(username="jl_reviewer"), transfer_no=leg.transfer_no
+    )
+    assert sheet.months > 80 and sheet.pooled_fen > 0

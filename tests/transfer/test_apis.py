@@ -271,12 +271,22 @@ def test_json_that_is_not_an_object_is_400(payload, accounts, api, clerk):
     assert Application.objects.count() == 0
 
 
-def test_traditional_case_is_400_with_its_code(accounts, post_application, application_body):
-    answer = post_application(body={**application_body, "in_scheme": "institution"})
+def test_traditional_case_is_400_with_its_code_away_from_the_incoming_province(
+    accounts, post_application, application_body, make_staff, jilin_office, world
+):
+    """A traditional case (here 企业 → 机关事业单位) is accepted only at an office of the incoming
+    province (201 at 海淀: tests/transfer/test_traditional_apis.py); at 长春 it is refused."""
+    before = world()
+
+    answer = post_application(
+        user=make_staff("clerk", office=jilin_office),
+        body={**application_body, "in_scheme": "institution"},
+    )
 
     assert answer.status_code == 400
-    assert answer.json()["code"] == "TRADITIONAL_NOT_AVAILABLE"
-    assert Application.objects.count() == 0
+    assert answer.json()["code"] == "TRADITIONAL_AT_INCOMING_OFFICE"
+    assert list(answer.json()["fields"]) == ["outs"]
+    assert world() == before
 
 
 # --- 401 / 403 / 404 / 409 / 503 ------------------------------------------------------------------

@@ -90,9 +90,10 @@ def test_opening_a_document_is_recorded(
 def test_worklist_counts_in_one_query(submit, accounts, jilin_reviewer, django_assert_num_queries):
     submit()
     scope = scope_for(jilin_reviewer)  # built (one query) before counting
-    with django_assert_num_queries(2):  # outgoing and incoming: one query each
+    with django_assert_num_queries(3):  # review, outgoing and incoming: one query each
         counts = selectors.worklist_counts(scope=scope)
     assert counts == {
+        "review": {"total": 0, "overdue": 0},
         "outgoing": {"total": 1, "overdue": 0},
         "incoming": {"total": 0, "overdue": 0},
     }

@@ -625,28 +625,6 @@ def test_roles_that_do_not_apply_cannot_submit(role, accounts, submit, make_staf
 
 
 @pytest.mark.parametrize(
-    "overrides",
-    [
-        {"in_scheme": "institution"},
-        {"outs": [("resident", "220102")]},
-        {"manual": True},
-        {"outs": [("enterprise", "440106"), ("institution", "220102")]},
-    ],
-    ids=["in-institution", "out-resident", "manual", "one-cross-scheme-out-of-two"],
-)
-def test_traditional_cases_are_refused_and_nothing_written(overrides, accounts, submit, world):
-    before = world()
-
-    with pytest.raises(ApplicationError) as refused:
-        submit(**overrides)
-
-    assert (refused.value.status, refused.value.code) == (400, "TRADITIONAL_NOT_AVAILABLE")
-    assert "传统模式" in refused.value.message
-    assert world() == before
-    assert Application.objects.count() == NumberCounter.objects.count() == 0
-
-
-@pytest.mark.parametrize(
     ("overrides", "field", "code"),
     [
         ({"name": "严某"}, "name", "NAME_MISMATCH"),

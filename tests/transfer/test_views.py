@@ -11,14 +11,27 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from clearing.models import Obligation
 from common.models import AuditRecord
-from registry.models import AccountStatus, ModuleSwitch
+from registry.models import AccountStatus, InsuranceAccount, ModuleSwitch, Scheme
 from registry.validators import make_id_number
 from tests.conftest import region
 from tests.factories import AccountFactory, MonthFactory, OfficeFactory, PersonFactory, png_bytes
-from transfer import services
+from transfer import services, views
+from transfer.forms import ReceiveForm
+from transfer.funds import DOC_2014, DOC_2017, fund_rule
 from transfer.materials import MAX_BYTES, Upload
-from transfer.models import Application, Material, NumberCounter, Status, TransferLeg
+from transfer.models import (
+    Application,
+    ContactLetter,
+    InfoSheet,
+    Material,
+    Mode,
+    NumberCounter,
+    Remittance,
+    Status,
+    TransferLeg,
+)
 
 ID_NUMBER = "110101198808080001"
 
@@ -354,8 +367,11 @@ def test_worklists_show_own_province_masked_with_counts_overdue_and_search(
     assert row.endswith("超期")
     assert not page.text(f"row-{later.transfer_no}").endswith("超期")
     assert ID_NUMBER not in text and "严某荣" not in text  # full values only on the case page
-    assert page.text("tabs") == "待上传信息表（作为转出地） 2 超期 1 待确认（作为转入地） 0"
-    assert "待上传信息表 2 待确认 0" in page.text("mainnav")
+    assert page.text("tabs") == (
+        "待开具联系函（作为转入地） 0 待上传信息表（作为转出地） 2 超期 1 待确认（作为转入地） 0"
+    )
+    assert "待开具联系函 0 待上传信息表 2 待确认 0" in page.text("mainnav")
+    assert "定期清算模式" in row and "企业职工 → 企业职工" in row
 
     overdue = html(client.get("/transfers/work/outgoing/", {"overdue": "1"}))
     assert first.transfer_no in overdue and later.transfer_no not in overdue
@@ -653,10 +669,12 @@ def test_navigation_by_role(client, clerk, jilin_reviewer, make_staff):
         return Page(html(client.get("/"))).text("mainnav")
 
     assert nav(clerk) == "工作台 新建申请 进度查询 参保人员查询 经办机构查询"
-    assert (
-        nav(jilin_reviewer) == "工作台 待上传信息表 0 待确认 0 进度查询 参保人员查询 经办机构查询"
+    assert nav(jilin_reviewer) == (
+        "工作台 待开具联系函 0 待上传信息表 0 待确认 0 进度查询 参保人员查询 经办机构查询"
     )
-    assert nav(make_staff("finance")) == "工作台 进度查询 清算 经办机构查询"
+    assert nav(make_staff("finance")) == (
+        "工作台 待划转基金 0 待确认到账 0 进度查询 清算 经办机构查询"
+    )
 
 
 def test_nul_characters_are_not_found_rather_than_a_server_error(client, clerk, jilin_reviewer):
@@ -668,3 +686,546 @@ def test_nul_characters_are_not_found_rather_than_a_server_error(client, clerk, 
     assert client.get("/transfers/progress/", {"id_number": "\x00"}).status_code == 400
     client.force_login(jilin_reviewer)
     assert client.get("/transfers/work/outgoing/", {"q": "1\x00"}).status_code == 400
+
+
+# --- the traditional model (传统模式) ------------------------------------------------------------
+
+# 严某荣, 企业 (长春) → 机关事业单位 (海淀): the balance 3,000,000 fen and 12% of the 600,000
+# base of 1998-01, 2019-01 and 2019-02 (1997-12 carries no pooled part).
+SHEET_TOTAL = 3_216_000
+
+
+def institution_account(person):
+    """`person` contributes to the 机关事业单位 scheme in 海淀: the incoming account of a
+    企业 → 机关 case."""
+    account = AccountFactory(person=person, region=region("110108"), scheme=Scheme.INSTITUTION)
+    MonthFactory(account=account, month=date(2025, 1, 1), base_fen=900_000)
+    return account
+
+
+@pytest.fixture
+def beijing_finance(make_staff):
+    return make_staff("finance", username="bj_finance")
+
+
+@pytest.fixture
+def jilin_finance(make_staff, jilin_provincial_office):
+    return make_staff("finance", office=jilin_provincial_office, username="jl_finance")
+
+
+@pytest.fixture
+def traditional(clerk, beijing_reviewer, jilin_reviewer, jilin_finance, person, out_account):
+    """traditional(until="submitted", who=None) → a 企业 (长春) → 机关事业单位 (海淀) leg
+    accepted at the 海淀 window, taken through the services to `until` (remitted with voucher
+    JL-0001); by default 严某荣's (out_account, and an institution account made here), else a new
+    person named `who` with both accounts."""
+    steps = {
+        Status.SUBMITTED: lambda no: services.leg_issue_letter(
+            actor=beijing_reviewer, transfer_no=no
+        ),
+        Status.LETTER_ISSUED: lambda no: services.leg_upload_info_sheet(
+            actor=jilin_reviewer, transfer_no=no
+        ),
+        Status.INFO_UPLOADED: lambda no: services.leg_confirm(
+            actor=beijing_reviewer, transfer_no=no
+        ),
+        Status.INFO_ACCEPTED: lambda no: services.leg_remit(
+            actor=jilin_finance,
+            transfer_no=no,
+            amount_fen=InfoSheet.objects.filter(leg__transfer_no=no).latest("version").total_fen,
+            voucher_no="JL-0001",
+        ),
+    }
+
+    def make(until=Status.SUBMITTED, who: str | None = None) -> TransferLeg:
+        someone = person
+        if who is not None:
+            someone = PersonFactory(name=who)
+            out = AccountFactory(
+                person=someone,
+                region=region("220104"),
+                status=AccountStatus.SUSPENDED,
+                individual_balance_fen=100_000,
+            )
+            MonthFactory(account=out, month=date(2020, 1, 1))
+        institution_account(someone)
+        application = services.application_submit(
+            actor=clerk,
+            id_number=someone.id_number,
+            name=someone.name,
+            phone="13800000000",
+            hukou_address="北京市东城区某街道1号",
+            in_scheme=Scheme.INSTITUTION,
+            in_region="110108",
+            outs=[services.Out(scheme=Scheme.ENTERPRISE, region="220102")],
+            channel="window",
+            uploads=[Upload(kind="identity", name="身份证.png", content=PNG)],
+        )
+        leg = application.legs.get()
+        while leg.status != until:
+            steps[leg.status](leg.transfer_no)
+            leg.refresh_from_db()
+        return leg
+
+    return make
+
+
+@pytest.fixture
+def snapshot(world):
+    """world() and the traditional model's own rows: the letters and the remittances."""
+
+    def take() -> dict:
+        return world() | {
+            "letters": list(ContactLetter.objects.order_by("pk").values_list("pk", "letter_no")),
+            "remittances": list(
+                Remittance.objects.order_by("pk").values_list(
+                    "pk", "amount_fen", "voucher_no", "received_fen", "received_at"
+                )
+            ),
+        }
+
+    return take
+
+
+def buttons(client, user, leg) -> str:
+    client.force_login(user)
+    page = Page(html(client.get(f"/transfers/{leg.transfer_no}/")))
+    return page.text("actions") if "actions" in page.texts else ""
+
+
+def flash_error(response) -> str:
+    found = re.findall(r'<div class="flash flash-error" role="alert">([^<]*)</div>', html(response))
+    assert len(found) == 1, found
+    return found[0]
+
+
+def local_day() -> str:
+    today = date.today()
+    return f"{today.year}年{today.month}月{today.day}日"
+
+
+def test_the_form_shows_which_model_each_place_follows(client, clerk, accounts):
+    client.force_login(clerk)
+    text = html(client.get("/transfers/new/"))
+    page = Page(text)
+    assert page.text("field-out-0").endswith("定期清算模式 删除")
+    assert '<span class="mode mode-periodic" data-route' in text
+    assert 'id="routing-traditional" role="status" hidden>' in text
+    assert 'id="routing-elsewhere" role="alert" hidden>' in text
+    assert "手工转移" in page.text("field-manual") and "manual" not in page.checked
+    assert '<script src="/static/transfer/routing.js"' in text
+
+    # Re-shown after an error, the form keeps 手工转移 and routes the place by it.
+    again = client.post("/transfers/new/", form_data(manual="1", phone="x"))
+    text = html(again)
+    page = Page(text)
+    assert page.checked["manual"] == ["1"]
+    assert page.text("field-out-0").endswith("传统模式 删除")
+    assert 'id="routing-traditional" role="status">' in text
+    assert 'id="routing-elsewhere" role="alert" hidden>' in text  # 海淀 is the incoming side
+
+
+def test_a_cross_scheme_case_is_accepted_at_the_incoming_office_and_waits_for_review(
+    client, clerk, person, out_account
+):
+    institution_account(person)
+    client.force_login(clerk)
+    response = client.post("/transfers/new/", form_data(in_scheme="institution"))
+    assert response.status_code == 302
+    application = Application.objects.get()
+    leg = application.legs.get()
+    assert (leg.mode, leg.status, application.manual) == (Mode.TRADITIONAL, Status.SUBMITTED, False)
+    receipt = Page(html(client.get(response.url)))
+    row = receipt.text(f"receipt-{leg.transfer_no}")
+    assert row == (
+        f"{leg.transfer_no} 吉林省长春市南关区 企业职工基本养老保险 北京市海淀区 "
+        "机关事业单位养老保险 传统模式 已受理"
+    )
+    assert receipt.text("receipt-traditional").startswith(
+        "传统模式：由转入地社保经办机构审核并开具联系函"
+    )
+    assert "每个环节的办理时限为15个工作日" in receipt.text("receipt-traditional")
+
+
+def test_the_manual_checkbox_sends_an_enterprise_case_to_the_traditional_model(
+    client, clerk, accounts
+):
+    client.force_login(clerk)
+    response = client.post("/transfers/new/", form_data(manual="1"))
+    assert response.status_code == 302
+    application = Application.objects.get()
+    assert application.manual and application.legs.get().mode == Mode.TRADITIONAL
+    assert "receipt-traditional" in Page(html(client.get(response.url))).texts
+
+
+def test_a_traditional_case_at_another_province_office_is_refused_with_everything_kept(
+    client, make_staff, jilin_office, person, out_account, settings
+):
+    institution_account(person)
+    client.force_login(make_staff("clerk", office=jilin_office))
+    response = client.post(
+        "/transfers/new/", form_data(in_scheme="institution", phone="13911112222")
+    )
+    assert response.status_code == 200
+    text = html(response)
+    page = Page(text)
+    refusal = "须到转入地社保经办机构办理"
+    assert refusal in page.text("field-outs") and refusal in page.text("error-summary")
+    assert 'id="routing-elsewhere" role="alert">' in text  # the form says so before submitting
+    assert page.text("field-out-0").endswith("传统模式 删除")
+    assert page.values["phone"] == "13911112222"
+    assert page.selected["in_scheme"] == "institution"
+    assert page.selected["in-county"] == "110108"
+    assert page.selected["out-0-county"] == "220102"
+    assert_nothing_written(settings.MEDIA_ROOT)
+
+
+def test_the_incoming_reviewer_issues_the_letter_from_the_review_worklist(
+    client, clerk, beijing_reviewer, jilin_reviewer, out_account, traditional, snapshot
+):
+    leg = traditional()
+    client.force_login(beijing_reviewer)
+    worklist = Page(html(client.get("/transfers/work/review/")))
+    assert worklist.text(f"row-{leg.transfer_no}").startswith(
+        f"{leg.transfer_no} 严*荣 110101********0001 吉林省长春市南关区 北京市海淀区 "
+        "企业职工 → 机关事业单位 海淀区社会保险事业管理中心"
+    )
+    assert worklist.text("tabs").startswith("待开具联系函（作为转入地） 1 ")
+
+    assert buttons(client, beijing_reviewer, leg) == "开具联系函 审核不通过"
+    assert buttons(client, jilin_reviewer, leg) == ""
+    assert buttons(client, clerk, leg) == "撤回"
+
+    client.force_login(beijing_reviewer)
+    case = Page(html(client.get(f"/transfers/{leg.transfer_no}/")))
+    assert case.text("mode") == "传统模式"
+    assert case.text("letter") == "联系函 转入地尚未开具联系函（待转入地审核）。"
+    assert "在15个工作日内上传参保缴费信息表" in case.text("dialog-issue-letter")
+    done = client.post(f"/transfers/{leg.transfer_no}/issue-letter/", follow=True)
+    letter = ContactLetter.objects.get(leg=leg)
+    assert letter.letter_no == f"LX110000-{date.today().year}-00001"
+    text = html(done)
+    assert f"已开具联系函 {letter.letter_no}，请转出地上传信息表。" in text
+    assert Page(text).text("letter") == (
+        f"联系函 联系函编号 {letter.letter_no} 开具日期 {local_day()} "
+        "开具机构 海淀区社会保险事业管理中心 经办人 bj_reviewer 查看并打印联系函"
+    )
+    assert f'href="/transfers/{leg.transfer_no}/letter/"' in text
+    leg.refresh_from_db()
+    assert (leg.status, leg.out_account) == (Status.LETTER_ISSUED, out_account)
+
+    before = snapshot()
+    again = client.post(f"/transfers/{leg.transfer_no}/issue-letter/", follow=True)
+    assert flash_error(again) == "该业务当前状态为“已开具联系函”，不能办理此操作。"
+    assert snapshot() == before
+
+    assert buttons(client, beijing_reviewer, leg) == ""
+    assert buttons(client, jilin_reviewer, leg) == "上传信息表 不予受理"
+    assert buttons(client, clerk, leg) == "撤回"  # the accepting office may still withdraw
+    withdrawn = client.post(f"/transfers/{leg.transfer_no}/withdraw/", {"note": "本人撤回"})
+    leg.refresh_from_db()
+    assert withdrawn.status_code == 302 and leg.status == Status.WITHDRAWN
+
+
+def test_reject_needs_a_note_and_shows_the_reason(
+    client, beijing_reviewer, jilin_reviewer, ministry, traditional, snapshot
+):
+    leg = traditional()
+    before = snapshot()
+    client.force_login(jilin_reviewer)  # the outgoing side may not review
+    refused = client.post(f"/transfers/{leg.transfer_no}/reject/", {"note": "x"}, follow=True)
+    assert flash_error(refused) == "您的角色或所属省份无权办理此业务。"
+    client.force_login(beijing_reviewer)
+    blank = client.post(f"/transfers/{leg.transfer_no}/reject/", {"note": "  "}, follow=True)
+    assert flash_error(blank) == "审核不通过须填写原因。"
+    assert snapshot() == before
+
+    done = client.post(
+        f"/transfers/{leg.transfer_no}/reject/", {"note": "转入地参保信息与档案不符"}, follow=True
+    )
+    assert "已审核不通过。" in html(done)
+    page = Page(html(done))
+    assert page.text("reasons") == "审核不通过原因 （转入地审核） 转入地参保信息与档案不符"
+    leg.refresh_from_db()
+    assert leg.status == Status.REJECTED
+    assert buttons(client, ministry, leg) == ""  # the ministry's recheck is for periodic legs
+
+
+def test_the_printable_letter(
+    client, beijing_reviewer, jilin_finance, guangdong_reviewer, traditional
+):
+    leg = traditional()
+    url = f"/transfers/{leg.transfer_no}/letter/"
+    client.force_login(beijing_reviewer)
+    missing = client.get(url)
+    assert missing.status_code == 409
+    assert f"转移业务 {leg.transfer_no} 尚未开具联系函，没有可打印的联系函。" in html(missing)
+
+    letter = services.leg_issue_letter(actor=beijing_reviewer, transfer_no=leg.transfer_no)
+    for user in (beijing_reviewer, jilin_finance):  # whoever may see the case
+        client.force_login(user)
+        response = client.get(url)
+        assert response.status_code == 200
+        text = html(response)
+        page = Page(text)
+        assert page.text("letter-title") == "基本养老保险关系转移接续联系函"
+        assert page.text("letter-no") == letter.letter_no
+        assert page.text("letter-to") == "吉林省长春市南关区社会保险经办机构："
+        body = page.text("letter")
+        assert (
+            f"参保人员严某荣（社会保障号码： {ID_NUMBER} ），原在你处参加企业职工基本养老保险"
+            in body
+        )
+        assert "现在我处参加机关事业单位养老保险（参保地：北京市海淀区）" in body
+        assert "自收到本函之日起15个工作日内" in page.text("letter-request")
+        assert page.text("letter-rule").startswith(
+            "转移资金：转移个人账户储存额，及1998年1月起各月缴费基数12%的统筹基金"
+        )
+        assert f"依据：{DOC_2017}；" in page.text("letter-rule")
+        assert page.text("letter-facts").startswith(f"姓名 严某荣 社会保障号码 {ID_NUMBER}")
+        assert page.text("letter-sign") == f"（盖章） 海淀区社会保险事业管理中心 {local_day()}"
+        assert "data-print>打印联系函</button>" in text
+        assert 'href="/static/transfer/transfer.css"' in text
+    client.force_login(guangdong_reviewer)
+    other = client.get(url)
+    assert other.status_code == 403 and ID_NUMBER not in html(other)
+
+
+def test_the_outgoing_reviewer_uploads_the_sheet_after_the_letter(
+    client, jilin_reviewer, beijing_reviewer, traditional
+):
+    leg = traditional(Status.LETTER_ISSUED)
+    client.force_login(jilin_reviewer)
+    row = Page(html(client.get("/transfers/work/outgoing/"))).text(f"row-{leg.transfer_no}")
+    assert "北京市海淀区 企业职工 → 机关事业单位 传统模式 " in row
+    done = client.post(f"/transfers/{leg.transfer_no}/info-sheet/", follow=True)
+    assert "信息表（第1版）已生成并上传，转移金额合计 32,160.00 元。" in html(done)
+    page = Page(html(done))
+    assert page.text("fund-rule") == (
+        "转移资金规则 企业职工基本养老保险 → 机关事业单位养老保险 "
+        "转移个人账户储存额，及1998年1月起各月缴费基数12%的统筹基金"
+        "（临时账户按高于12%的单位缴费比例）； 缴费年限合并计算（缴费记录随同转入）。 "
+        f"依据：{DOC_2017}；统筹基金按国办发〔2009〕66号《城镇企业职工基本养老保险关系转移接续暂行办法》计算"
+    )
+    assert page.text("remittance").startswith("基金划转 尚未划转基金。")
+    leg.refresh_from_db()
+    assert leg.status == Status.INFO_UPLOADED
+
+
+def test_the_incoming_reviewer_accepts_or_returns_the_sheet(
+    client, beijing_reviewer, jilin_reviewer, traditional
+):
+    leg = traditional(Status.INFO_UPLOADED)
+    client.force_login(beijing_reviewer)
+    row = Page(html(client.get("/transfers/work/incoming/"))).text(f"row-{leg.transfer_no}")
+    assert "企业职工 → 机关事业单位 传统模式 " in row
+    assert buttons(client, beijing_reviewer, leg) == "接收信息表 退回"
+    case = Page(html(client.get(f"/transfers/{leg.transfer_no}/")))
+    assert "合计 32,160.00 元" in case.text("dialog-confirm")
+    assert "由转出地财务按信息表合计划转基金" in case.text("dialog-confirm")
+
+    back = client.post(f"/transfers/{leg.transfer_no}/return/", {"note": "缺少1997年档案"})
+    leg.refresh_from_db()
+    assert back.status_code == 302 and leg.status == Status.LETTER_ISSUED
+    services.leg_upload_info_sheet(actor=jilin_reviewer, transfer_no=leg.transfer_no)
+
+    done = client.post(f"/transfers/{leg.transfer_no}/confirm/", follow=True)
+    assert "已接收信息表，待转出地按信息表合计划转基金。" in html(done)
+    assert "待转出地财务按信息表合计 32,160.00 元划转基金" in Page(html(done)).text("remittance")
+    leg.refresh_from_db()
+    assert leg.status == Status.INFO_ACCEPTED
+    assert leg.info_sheets.count() == 2
+
+
+def test_outgoing_finance_registers_the_remittance_in_yuan(
+    client, jilin_finance, beijing_finance, beijing_reviewer, traditional, snapshot
+):
+    leg = traditional(Status.INFO_ACCEPTED)
+    url = f"/transfers/{leg.transfer_no}/remit/"
+    client.force_login(jilin_finance)
+    worklist = Page(html(client.get("/transfers/work/remit/")))
+    assert "企业职工 → 机关事业单位 32,160.00 " in worklist.text(f"row-{leg.transfer_no}")
+    assert buttons(client, jilin_finance, leg) == "登记基金划转"
+    case = Page(html(client.get(f"/transfers/{leg.transfer_no}/")))
+    assert case.values["amount_yuan"] == "32160.00"  # the sheet's total, in 元
+    assert "信息表第1版合计 32,160.00 元" in case.text("dialog-remit")
+
+    before = snapshot()
+    for amount, voucher, message in [
+        (
+            "32,000.00",
+            "JL-0001",
+            "划转金额与信息表合计不一致：信息表合计 32,160.00 元，划转金额 32,000.00 元。",
+        ),
+        (
+            "32160.001",
+            "JL-0001",
+            "金额格式不正确：请填写以元为单位、最多两位小数的金额，如 32160.00。",
+        ),
+        (
+            "-32160",
+            "JL-0001",
+            "金额格式不正确：请填写以元为单位、最多两位小数的金额，如 32160.00。",
+        ),
+        ("", "JL-0001", "请填写金额（元）。"),
+        ("32160.00", " ", "请填写银行凭证号。"),
+    ]:
+        response = client.post(url, {"amount_yuan": amount, "voucher_no": voucher}, follow=True)
+        assert response.redirect_chain == [(f"/transfers/{leg.transfer_no}/", 302)]
+        assert flash_error(response) == message, amount
+        assert snapshot() == before
+
+    for user in (beijing_finance, beijing_reviewer):  # not the outgoing province's finance
+        assert buttons(client, user, leg) == ""
+        response = client.post(url, {"amount_yuan": "32160.00", "voucher_no": "X"}, follow=True)
+        assert flash_error(response) == "您的角色或所属省份无权办理此业务。"
+        assert snapshot() == before
+
+    client.force_login(jilin_finance)
+    done = client.post(url, {"amount_yuan": "32,160", "voucher_no": " JL-0001 "}, follow=True)
+    assert "已登记基金划转 32,160.00 元，银行凭证号 JL-0001。" in html(done)
+    remittance = Remittance.objects.get()
+    assert (remittance.leg, remittance.amount_fen, remittance.voucher_no) == (
+        leg,
+        SHEET_TOTAL,
+        "JL-0001",
+    )
+    assert remittance.remitted_by == jilin_finance
+    page = Page(html(done))
+    assert page.text("remittance").startswith(
+        "基金划转 划转金额 32,160.00 元 银行凭证号 JL-0001 划转登记 jl_finance · "
+    )
+    assert page.text("remittance").endswith("到账确认 待转入地财务确认到账")
+
+
+def test_incoming_finance_confirms_receipt_and_the_case_completes(
+    client, clerk, jilin_finance, beijing_finance, traditional, snapshot, out_account
+):
+    leg = traditional(Status.FUNDS_REMITTED)
+    url = f"/transfers/{leg.transfer_no}/receive/"
+    client.force_login(beijing_finance)
+    worklist = Page(html(client.get("/transfers/work/receive/")))
+    assert "企业职工 → 机关事业单位 32,160.00 JL-0001 " in worklist.text(f"row-{leg.transfer_no}")
+    assert buttons(client, beijing_finance, leg) == "确认到账"
+    case = Page(html(client.get(f"/transfers/{leg.transfer_no}/")))
+    assert "转出地已登记划转 32,160.00 元，银行凭证号 JL-0001 。" in case.text("dialog-receive")
+    assert case.values["amount_yuan"] == ""  # typed from the bank statement, not prefilled
+
+    before = snapshot()
+    assert buttons(client, jilin_finance, leg) == ""  # 吉林 remitted; only 北京 confirms
+    response = client.post(url, {"amount_yuan": "32160.00"}, follow=True)
+    assert flash_error(response) == "您的角色或所属省份无权办理此业务。"
+    client.force_login(beijing_finance)
+    wrong = client.post(url, {"amount_yuan": "32,159.99"}, follow=True)
+    assert flash_error(wrong) == (
+        "到账金额与信息表合计不一致：信息表合计 32,160.00 元，到账金额 32,159.99 元。"
+    )
+    assert snapshot() == before
+
+    done = client.post(url, {"amount_yuan": "32160.00"}, follow=True)
+    assert "已确认到账，业务办结，参保关系已转入本地。" in html(done)
+    leg.refresh_from_db()
+    out_account.refresh_from_db()
+    assert leg.status == Status.COMPLETED and leg.completed_at is not None
+    assert out_account.status == AccountStatus.TRANSFERRED_OUT
+    assert not Obligation.objects.exists()  # the money moved with the case: nothing to clear
+    page = Page(html(done))
+    assert "actions" not in page.texts
+    assert "到账 32,160.00 元 · bj_finance · " in page.text("remittance")
+
+    client.force_login(clerk)
+    text = html(client.get("/transfers/progress/", {"id_number": ID_NUMBER}))
+    card = Page(text).text(f"leg-{leg.transfer_no}")
+    letter = ContactLetter.objects.get()
+    assert card.startswith(f"转移编号 {leg.transfer_no} 审核状态： 办结")
+    assert f"办理模式 传统模式 联系函编号 {letter.letter_no}" in card
+    steps = re.findall(r"<tr><td>[0-9-]+ [0-9:]+</td><td>([^<]+)</td><td>([^<]+)</td>", text)
+    assert steps == [
+        ("受理", "已受理"),
+        ("开具联系函", "已开具联系函"),
+        ("上传信息表", "信息表已上传"),
+        ("接收信息表", "信息表已接收"),
+        ("基金划转", "基金已划转"),
+        ("确认到账，办结", "办结"),
+    ]
+
+
+def test_finance_worklists_take_a_fixed_number_of_queries(
+    client, jilin_finance, beijing_finance, traditional
+):
+    def queries(url) -> int:
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get(url).status_code == 200
+        return len(captured)
+
+    traditional(Status.INFO_ACCEPTED)
+    client.force_login(jilin_finance)
+    one = queries("/transfers/work/remit/")
+    traditional(Status.INFO_ACCEPTED, who="李四")
+    assert queries("/transfers/work/remit/") == one
+    client.force_login(beijing_finance)
+    assert queries("/transfers/work/receive/") == queries("/transfers/work/receive/")
+
+
+@pytest.mark.parametrize(
+    ("typed", "fen"),
+    [("32160", 3_216_000), ("32,160.5", 3_216_050), ("32160.00元", 3_216_000), (" 0.01 ", 1),
+     ("0.29", 29), ("4.35", 435), ("1.15", 115), ("9999999999999.99", 999_999_999_999_999)],
+)  # fmt: skip
+def test_amounts_typed_in_yuan_become_exact_fen(typed, fen):
+    form = ReceiveForm({"amount_yuan": typed})  # 0.29, 4.35, 1.15: where a float loses a fen
+    assert form.is_valid(), form.errors
+    assert form.arguments() == {"amount_fen": fen}
+
+
+@pytest.mark.parametrize(
+    "typed", ["1.005", "-1", "1e3", "12.", ".5", "NaN", "１２", "10000000000000"]
+)
+def test_amounts_in_yuan_refuse_anything_else(typed):
+    form = ReceiveForm({"amount_yuan": typed})
+    assert not form.is_valid()
+    assert form.errors["amount_yuan"] == [
+        "金额格式不正确：请填写以元为单位、最多两位小数的金额，如 32160.00。"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("out_scheme", "in_scheme", "title", "parts", "months"),
+    [
+        ("enterprise", "institution", "基本养老保险关系转移接续联系函",
+         "转移个人账户储存额，及1998年1月起", "缴费年限合并计算（缴费记录随同转入）"),
+        ("institution", "institution", "基本养老保险关系转移接续联系函",
+         "转移个人账户储存额，及2014年10月起", "缴费年限合并计算（缴费记录随同转入）"),
+        ("resident", "enterprise", "城乡养老保险制度衔接联系函",
+         "只转移个人账户储存额，不转移统筹基金",
+         "缴费年限不合并、不折算（缴费记录保留在原参保关系）"),
+        ("enterprise", "resident", "城乡养老保险制度衔接联系函",
+         "只转移个人账户储存额，不转移统筹基金", "缴费年限合并计算（缴费记录随同转入）"),
+    ],
+)  # fmt: skip
+def test_the_letter_and_the_rule_follow_the_scheme_pair(
+    out_scheme, in_scheme, title, parts, months
+):
+    assert views._letter_title(out_scheme, in_scheme) == title
+    rule = views.RuleView(fund_rule(out_scheme, in_scheme))
+    assert rule.parts.startswith(parts)
+    assert rule.months == months
+    if "resident" in (out_scheme, in_scheme):
+        assert rule.source == DOC_2014 and rule.pooled_from == ""
+
+
+def test_the_incoming_reviewer_sees_the_platform_rules_as_advice(
+    client, clerk, beijing_reviewer, out_account, traditional
+):
+    leg = traditional()
+    client.force_login(beijing_reviewer)
+    case = Page(html(client.get(f"/transfers/{leg.transfer_no}/")))
+    assert case.text("review-hints").endswith("未发现不符合转移条件的情况。")
+
+    InsuranceAccount.objects.filter(pk=out_account.pk).update(arrears_fen=80_000)
+    case = Page(html(client.get(f"/transfers/{leg.transfer_no}/")))
+    assert case.text("review-hints").endswith("转出地存在欠费：须补缴欠费后方可转出。")
+    assert buttons(client, beijing_reviewer, leg) == "开具联系函 审核不通过"  # advice only
+
+    client.force_login(clerk)  # only the reviewer who decides sees it
+    assert "review-hints" not in Page(html(client.get(f"/transfers/{leg.transfer_no}/"))).texts
