@@ -15,3 +15,8 @@ def mask_name(name: str) -> str:
     if len(name) == 2:
         return f"{name[0]}*"
     return f"{name[0]}{'*' * (len(name) - 2)}{name[-1]}"
+
+
+def mask_account_no(account_no: str) -> str:
+    """'6222020200001234567' → '***************4567': only the last four digits readable."""
+    return f"{'*' * max(len(account_no) - 4, 0)}{account_no[-4:]}"

@@ -99,6 +99,20 @@ RULES: dict[str, Rule] = {
     "transfer.remit": _rule(Role.FINANCE),  # traditional: the outgoing province's finance
     "transfer.receive": _rule(Role.FINANCE),  # traditional: the incoming province's finance
     "transfer.withdraw": _rule(Role.CLERK, Role.CHANNEL),  # and only the accepting office/client
+    # Refunds: applied for at any window (or online), decided and paid by the refunding
+    # province's supervisor and finance.
+    "refund.apply": _rule(Role.CLERK, Role.CHANNEL, anywhere=(Role.CLERK, Role.CHANNEL)),
+    "refund.view": _rule(
+        Role.CLERK,
+        Role.CHANNEL,
+        Role.SUPERVISOR,
+        Role.FINANCE,
+        Role.MINISTRY,
+        Role.AUDITOR,
+        anywhere=(Role.CLERK, Role.CHANNEL),
+    ),
+    "refund.approve": _rule(Role.SUPERVISOR),
+    "refund.pay": _rule(Role.FINANCE),
     # Clearing: finance sees its province's rows (the ministry and auditors all of them); the
     # ministry's finance runs the batch; each province's own finance confirms its statement and
     # pays its instructions; the ministry records adjustments.

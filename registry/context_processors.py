@@ -4,6 +4,8 @@ reviewer's worklist counts, also shown on the dashboard), and banners."""
 from django.utils import timezone
 
 from common.scope import Role, scope_for
+from refunds.selectors import WORKLISTS as REFUND_WORKLISTS
+from refunds.selectors import worklist_counts as refund_worklist_counts
 from registry.models import ModuleSwitch
 from registry.selectors import maintenance_window_notice, suspended_modules
 from registry.workdays import calendar_warnings
@@ -26,6 +28,8 @@ def staff_shell(request) -> dict:
     nav = [{"url": "dashboard", "label": "工作台"}]
     if scope.has_role(Role.CLERK) and scope.can("transfer.apply"):
         nav.append({"url": "transfer-new", "label": "新建申请"})
+    if scope.has_role(Role.CLERK) and scope.can("refund.apply"):
+        nav.append({"url": "refund-new", "label": "重复缴费退费"})
     counts = worklist_counts(scope=scope)
     work_tiles = [
         {"name": name, "url": f"transfer-work-{name}", "label": work.label, **counts[name]}
@@ -33,6 +37,10 @@ def staff_shell(request) -> dict:
         if name in counts
     ]
     nav += work_tiles
+    nav += [
+        {"url": f"refund-work-{name}", "label": REFUND_WORKLISTS[name][0], "total": total}
+        for name, total in refund_worklist_counts(scope=scope).items()
+    ]
     if scope.can("transfer.view"):
         nav.append({"url": "transfer-progress", "label": "进度查询"})
     if scope.can("person.view"):

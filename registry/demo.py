@@ -691,10 +691,27 @@ def _traditional_example(gen: _Generator) -> tuple[dict, list[_Account]]:
     return person, [changchun, haidian]
 
 
+def _refund_example(gen: _Generator) -> tuple[dict, list[_Account]]:
+    """Months paid twice (个人重复缴费退费): 灵活就业 at home in 朝阳区 (2021-03…2021-10) while
+    employed in 广州市天河区 — the flexible side is refunded, at a window."""
+    person = {
+        "id_number": "110105199206180240",
+        "name": "王某芳",
+        "hukou_region": "110105",
+        "status": "active",
+    }
+    gen.used_ids.add(person["id_number"])
+    guangzhou = _Account("440000", "440106", status="contributing")
+    gen.pay(guangzhou, 2019 * 12, None, 120)
+    chaoyang = _Account("110000", "110105")
+    gen.pay(chaoyang, 2021 * 12 + 2, 2021 * 12 + 9, 60, identity="flexible")
+    return person, [chaoyang, guangzhou]
+
+
 def _people(gen: _Generator) -> list[tuple[dict, list[_Account]]]:
-    people = [_example_person(gen), _traditional_example(gen)]
+    people = [_example_person(gen), _traditional_example(gen), _refund_example(gen)]
     kinds, weights = list(KINDS), list(KINDS.values())
-    for index in range(1, PERSON_COUNT - 1):
+    for index in range(1, PERSON_COUNT - 2):
         if index <= len(SETTLEMENT_UNITS):
             # one history out of every settlement unit into a province with demo reviewers
             origin = SETTLEMENT_UNITS[index - 1]

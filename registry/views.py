@@ -10,11 +10,13 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
 from common.errors import ApplicationError, NotAllowed
-from common.scope import scope_for
+from common.scope import Role, scope_for
+from refunds.selectors import duplicates
 from registry import selectors, services
-from registry.models import InsuranceAccount, ModuleSwitch, Region
+from registry.models import Identity, InsuranceAccount, ModuleSwitch, Region
 from registry.validators import validate_id_number
 from registry.workdays import year_calendar
+from transfer.selectors import place_names
 
 
 @login_required
@@ -51,7 +53,31 @@ def person_lookup(request):
             context["error"] = invalid.messages[0]
         except ApplicationError as refused:
             context["error"] = refused.message
+    if context["person"] is not None:
+        context["duplicates"] = _duplicate_months(context["person"])
+        context["can_refund"] = scope.has_role(Role.CLERK) and scope.can("refund.apply")
     return render(request, "registry/person_lookup.html", context)
+
+
+def _duplicate_months(person) -> list[dict]:
+    """重复缴费月份: months paid more than once and not cleared, each with its payments."""
+    twice = duplicates(person)
+    names = place_names({e.region for entries in twice.values() for e in entries})
+    return [
+        {
+            "month": month,
+            "entries": [
+                {
+                    "place": names.get(e.region, e.region),
+                    "identity": Identity(e.identity).label,
+                    "base_fen": e.base_fen,
+                    "refund_no": e.refund_no,
+                }
+                for e in entries
+            ],
+        }
+        for month, entries in twice.items()
+    ]
 
 
 @login_required

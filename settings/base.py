@@ -122,6 +122,7 @@ SPECTACULAR_SETTINGS = {
         "ClearingStatementStatusEnum": "clearing.models.StatementStatus",
         "ClearingInstructionStatusEnum": "clearing.models.InstructionStatus",
         "ClearingProgressStateEnum": "clearing.progress.ProgressState",
+        "RefundStatusEnum": "refunds.models.RefundStatus",
     },
 }
 

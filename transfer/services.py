@@ -118,8 +118,9 @@ class Agent:
     power_of_attorney: bool
 
 
-def _next_number(key: str, day: date) -> int:
-    """The next running number of `key` on `day`: one atomic upsert, never handed out twice."""
+def next_number(key: str, day: date) -> int:
+    """The next running number of `key` on `day`: one atomic upsert, never handed out twice.
+    The system's readable numbers (applications, contact letters, refunds) all come from here."""
     with connection.cursor() as cursor:
         cursor.execute(
             "INSERT INTO transfer_numbercounter (office_code, day, last) VALUES (%s, %s, 1)"
@@ -134,7 +135,7 @@ def _next_number(key: str, day: date) -> int:
 def _next_application_no(office_code: str) -> str:
     """`110108-20261204-00017`: office, day, the office's running number of the day."""
     today = timezone.localdate()
-    return f"{office_code}-{today:%Y%m%d}-{_next_number(office_code, today):05d}"
+    return f"{office_code}-{today:%Y%m%d}-{next_number(office_code, today):05d}"
 
 
 def route(out_scheme: str, in_scheme: str, manual: bool) -> str:
@@ -143,7 +144,8 @@ def route(out_scheme: str, in_scheme: str, manual: bool) -> str:
     return Mode.PERIODIC if periodic else Mode.TRADITIONAL
 
 
-def _check_channel(actor, channel: str) -> None:
+def check_channel(actor, channel: str) -> None:
+    """A window clerk accepts at the window; an online channel client through its channel."""
     scope = scope_for(actor)
     if channel not in Channel.values:
         raise invalid("channel", f"受理渠道“{channel}”无效。")
@@ -188,7 +190,7 @@ def application_submit(
     module_ensure_open(ModuleSwitch.Module.TRANSFER)
     scope = scope_for(actor)
     scope.require("transfer.apply")
-    _check_channel(actor, channel)
+    check_channel(actor, channel)
     try:
         id_number = validate_id_number(id_number)
     except ValidationError as bad:
@@ -576,7 +578,7 @@ def leg_return(*, actor, transfer_no: str, note: str) -> TransferLeg:
 def _next_letter_no(province: str) -> str:
     """`LX110000-2026-00017`: the incoming province's running number of the year."""
     year = timezone.localdate().year
-    return f"LX{province}-{year}-{_next_number(f'LX{province}', date(year, 1, 1)):05d}"
+    return f"LX{province}-{year}-{next_number(f'LX{province}', date(year, 1, 1)):05d}"
 
 
 @transaction.atomic

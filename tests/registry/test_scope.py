@@ -32,6 +32,13 @@ EXPECTED = {
     "transfer.withdraw": ({"clerk", "channel"}, set()),
     "transfer.remit": ({"finance"}, set()),
     "transfer.receive": ({"finance"}, set()),
+    "refund.apply": ({"clerk", "channel"}, {"clerk", "channel"}),
+    "refund.view": (
+        {"clerk", "channel", "supervisor", "finance", "ministry", "auditor"},
+        {"clerk", "channel"},
+    ),
+    "refund.approve": ({"supervisor"}, set()),
+    "refund.pay": ({"finance"}, set()),
     "clearing.view": ({"finance", "ministry", "auditor"}, set()),
     "clearing.run": (set(), set()),  # ministry + finance at a national office: see below
     "clearing.statement": ({"finance"}, set()),

@@ -14,6 +14,8 @@ from django.utils import timezone
 from clearing.models import Obligation, PeriodStatus
 from clearing.services import clearing_period_run, previous_month
 from common.scope import Role, scope_for
+from refunds import selectors as refund_selectors
+from refunds import services as refund_services
 from registry.demo import DEMO_PASSWORD, demo_registry_data
 from registry.models import (
     ContributionMonth,
@@ -199,3 +201,31 @@ def test_a_traditional_case_is_ready_to_walk_through(seeded, django_capture_on_c
         actor=users.get(username="jl_reviewer"), transfer_no=leg.transfer_no
     )
     assert sheet.months > 80 and sheet.pooled_fen > 0
+
+
+def test_a_refund_case_is_ready_to_walk_through(seeded):
+    """README's refund walk-through: 王某芳 paid 灵活就业 in 朝阳 while employed in 广州."""
+    users = get_user_model().objects
+    person = Person.objects.get(id_number="110105199206180240")
+    twice = refund_selectors.duplicates(person)
+    assert len(twice) == 8
+    assert {(e.region, e.identity) for entries in twice.values() for e in entries} == {
+        ("110105", "flexible"),
+        ("440106", "employee"),
+    }
+    refund = refund_services.refund_submit(
+        actor=users.get(username="demo_clerk"),
+        id_number=person.id_number,
+        channel="window",
+        refund_region="110105",
+        months=list(twice),
+        identities=[refund_services.IdentityPeriod("110105", min(twice), max(twice), "flexible")],
+        bank=refund_services.Bank("中国银行北京朝阳支行", "6216610100001234567", "王某芳"),
+    )
+    refund_services.refund_approve(
+        actor=users.get(username="demo_supervisor"), refund_no=refund.refund_no
+    )
+    refund_services.refund_pay(
+        actor=users.get(username="demo_finance"), refund_no=refund.refund_no, voucher_no="BOC-1"
+    )
+    assert refund_selectors.duplicates(person) == {}

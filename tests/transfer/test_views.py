@@ -668,12 +668,12 @@ def test_navigation_by_role(client, clerk, jilin_reviewer, make_staff):
         client.force_login(user)
         return Page(html(client.get("/"))).text("mainnav")
 
-    assert nav(clerk) == "工作台 新建申请 进度查询 参保人员查询 经办机构查询"
+    assert nav(clerk) == "工作台 新建申请 重复缴费退费 进度查询 参保人员查询 经办机构查询"
     assert nav(jilin_reviewer) == (
         "工作台 待开具联系函 0 待上传信息表 0 待确认 0 进度查询 参保人员查询 经办机构查询"
     )
     assert nav(make_staff("finance")) == (
-        "工作台 待划转基金 0 待确认到账 0 进度查询 清算 经办机构查询"
+        "工作台 待划转基金 0 待确认到账 0 待支付退费 0 进度查询 清算 经办机构查询"
     )
 
 
