@@ -113,6 +113,22 @@ RULES: dict[str, Rule] = {
     ),
     "refund.approve": _rule(Role.SUPERVISOR),
     "refund.pay": _rule(Role.FINANCE),
+    # Whitelist: any window may run the retirement pre-check; the benefit province's admin makes
+    # an entry (offline), one of its supervisors — never the maker — approves or rejects it.
+    "whitelist.precheck": _rule(
+        Role.CLERK,
+        Role.CHANNEL,
+        Role.ADMIN,
+        Role.SUPERVISOR,
+        Role.REVIEWER,
+        Role.MINISTRY,
+        Role.AUDITOR,
+        anywhere=(Role.CLERK, Role.CHANNEL),
+    ),
+    "whitelist.view": _rule(Role.CLERK, Role.ADMIN, Role.SUPERVISOR, Role.MINISTRY, Role.AUDITOR),
+    "whitelist.make": _rule(Role.ADMIN, provincial_only=True),
+    "whitelist.check": _rule(Role.SUPERVISOR, provincial_only=True),
+    "whitelist.revoke": _rule(Role.ADMIN, Role.SUPERVISOR, provincial_only=True),
     # Clearing: finance sees its province's rows (the ministry and auditors all of them); the
     # ministry's finance runs the batch; each province's own finance confirms its statement and
     # pays its instructions; the ministry records adjustments.

@@ -3,15 +3,13 @@ seen by the refunding province, the accepting office's province, and national of
 
 from __future__ import annotations
 
-import json
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date
 
-from django.contrib.contenttypes.models import ContentType
 from django.db.models import Count, Prefetch, QuerySet, prefetch_related_objects
-from django_fsm_log.models import StateLog
 
+from common import timeline
 from common.errors import NotFound
 from common.scope import Scope
 from refunds.models import Refund, RefundMonth, RefundStatus
@@ -139,33 +137,20 @@ ACTION_LABELS = {
 }
 
 
+def _opening(refund: Refund) -> dict:
+    return timeline.step(
+        at=refund.created_at,
+        action="submit",
+        label=ACTION_LABELS["submit"],
+        status=RefundStatus.SUBMITTED,
+        status_label=RefundStatus.SUBMITTED.label,
+        actor=refund.submitted_by.get_username(),
+        office=refund.accepting_office.name,
+    )
+
+
 def refund_timeline(refund: Refund) -> list[dict]:
     """受理, then every transition as django-fsm-log recorded it (who, which office, the note)."""
-    entries = [
-        {
-            "at": refund.created_at,
-            "label": ACTION_LABELS["submit"],
-            "status_label": RefundStatus.SUBMITTED.label,
-            "actor": refund.submitted_by.get_username(),
-            "office": refund.accepting_office.name,
-            "note": "",
-        }
-    ]
-    logs = StateLog.objects.filter(
-        content_type=ContentType.objects.get_for_model(Refund), object_id=refund.pk
-    ).select_related("by")
-    for log in logs.order_by("timestamp", "id"):
-        detail = json.loads(log.description or "{}")
-        entries.append(
-            {
-                "at": log.timestamp,
-                "label": ACTION_LABELS.get(log.transition, log.transition),
-                "status_label": RefundStatus(log.state).label
-                if log.state in RefundStatus.values
-                else log.state,
-                "actor": log.by.get_username() if log.by else "系统",
-                "office": detail.get("office_name", ""),
-                "note": detail.get("note", ""),
-            }
-        )
-    return entries
+    return timeline.with_timelines(
+        [refund], opening=_opening, labels=ACTION_LABELS, statuses=RefundStatus
+    )[0].timeline

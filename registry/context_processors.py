@@ -10,6 +10,7 @@ from registry.models import ModuleSwitch
 from registry.selectors import maintenance_window_notice, suspended_modules
 from registry.workdays import calendar_warnings
 from transfer.selectors import WORKLISTS, worklist_counts
+from whitelist.selectors import pending_count as whitelist_pending_count
 
 
 def staff_shell(request) -> dict:
@@ -41,6 +42,12 @@ def staff_shell(request) -> dict:
         {"url": f"refund-work-{name}", "label": REFUND_WORKLISTS[name][0], "total": total}
         for name, total in refund_worklist_counts(scope=scope).items()
     ]
+    if scope.can("whitelist.precheck"):
+        nav.append({"url": "whitelist-precheck", "label": "退休预校验"})
+    if (pending := whitelist_pending_count(scope=scope)) is not None:
+        nav.append({"url": "whitelist-work", "label": "待审核白名单", "total": pending})
+    if scope.has_role(Role.ADMIN, Role.SUPERVISOR) and scope.can("whitelist.view"):
+        nav.append({"url": "whitelist-list", "label": "白名单"})
     if scope.can("transfer.view"):
         nav.append({"url": "transfer-progress", "label": "进度查询"})
     if scope.can("person.view"):

@@ -97,6 +97,7 @@ STAFF = (
     ("demo_finance", "110108", ("finance",)),
     ("demo_supervisor", "110108", ("supervisor",)),
     ("demo_admin", "MOH", ("admin",)),
+    ("bj_admin", "110000", ("admin",)),  # Beijing's business admin: the whitelist
     ("demo_ministry", "MOH", ("ministry", "finance")),
     ("demo_auditor", "MOH", ("auditor",)),
     ("demo_channel", "110000", ("channel",)),
@@ -708,10 +709,28 @@ def _refund_example(gen: _Generator) -> tuple[dict, list[_Account]]:
     return person, [chaoyang, guangzhou]
 
 
+def _whitelist_example(gen: _Generator) -> tuple[dict, list[_Account]]:
+    """Retiring in Beijing; the pre-check still finds a 石家庄 account that was cleared long ago
+    but kept its months (已清算): the case for a whitelist entry with the clearing document."""
+    person = {
+        "id_number": "110102196609090351",
+        "name": "赵某明",
+        "hukou_region": "110102",
+        "status": "active",
+    }
+    gen.used_ids.add(person["id_number"])
+    shijiazhuang = _Account("130000", "130102", status="closed")
+    gen.pay(shijiazhuang, 2006 * 12, 2010 * 12 + 11, 90)
+    xicheng = _Account("110000", "110102", status="contributing")
+    gen.pay(xicheng, 2011 * 12, None, 140)
+    return person, [shijiazhuang, xicheng]
+
+
 def _people(gen: _Generator) -> list[tuple[dict, list[_Account]]]:
-    people = [_example_person(gen), _traditional_example(gen), _refund_example(gen)]
+    examples = [_example_person, _traditional_example, _refund_example, _whitelist_example]
+    people = [example(gen) for example in examples]
     kinds, weights = list(KINDS), list(KINDS.values())
-    for index in range(1, PERSON_COUNT - 2):
+    for index in range(1, PERSON_COUNT + 1 - len(examples)):
         if index <= len(SETTLEMENT_UNITS):
             # one history out of every settlement unit into a province with demo reviewers
             origin = SETTLEMENT_UNITS[index - 1]

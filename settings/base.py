@@ -123,6 +123,8 @@ SPECTACULAR_SETTINGS = {
         "ClearingInstructionStatusEnum": "clearing.models.InstructionStatus",
         "ClearingProgressStateEnum": "clearing.progress.ProgressState",
         "RefundStatusEnum": "refunds.models.RefundStatus",
+        "WhitelistEntryStatusEnum": "whitelist.models.EntryStatus",
+        "AccountStatusEnum": "registry.models.AccountStatus",
     },
 }
 

@@ -59,6 +59,7 @@ api_v1 = [
     path("progress/", transfer_apis.ProgressApi.as_view(), name="progress"),
     path("", include("clearing.api_urls")),
     path("", include("refunds.api_urls")),
+    path("", include("whitelist.api_urls")),
 ]
 
 urlpatterns = [
@@ -75,6 +76,7 @@ urlpatterns = [
     path("transfers/", include("transfer.urls")),
     path("clearing/", include("clearing.urls")),
     path("refunds/", include("refunds.urls")),
+    path("whitelist/", include("whitelist.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include((api_v1, "api"), namespace="api")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),

@@ -32,6 +32,12 @@ def regions(transactional_db):
 
 
 @pytest.fixture
+def person(db):
+    """严某荣, 110101198808080001: the person of the transfer and refund cases."""
+    return PersonFactory(id_number="110101198808080001", name="严某荣")
+
+
+@pytest.fixture
 def office(db):
     """海淀区 office in Beijing (province 110000)."""
     return OfficeFactory(code="110108", region=region("110108"), province=region("110000"))

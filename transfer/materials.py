@@ -1,5 +1,6 @@
-"""Uploaded materials (身份证件、授权委托书): PDF, JPEG or PNG only, at most 10 MB, recognised by
-their content, never by their name; stored under a random name (transfer.models.material_path)."""
+"""Uploaded documents — materials (身份证件、授权委托书) and the whitelist's evidence: PDF, JPEG or
+PNG only, at most 10 MB, recognised by their content, never by their name; stored under a random
+name (transfer.models.material_path, whitelist.models.evidence_path)."""
 
 from __future__ import annotations
 
@@ -33,19 +34,25 @@ def sniff(content: bytes) -> str | None:
     return None
 
 
+def document_check(name: str, content: bytes, field: str) -> str:
+    """Refuse a file that is not an allowed document (any upload of the system: materials,
+    whitelist evidence); return its real content type."""
+    if len(content) > MAX_BYTES:
+        message = f"“{name}”超过10MB，请压缩后再上传。"
+        raise ApplicationError(message, code="TOO_LARGE", fields={field: [message]})
+    content_type = sniff(content)
+    if content_type is None:
+        message = f"“{name}”不是PDF、JPEG或PNG文件（按文件内容识别）。"
+        raise ApplicationError(message, code="UNSUPPORTED_FILE", fields={field: [message]})
+    return content_type
+
+
 def upload_check(upload: Upload, field: str = "materials") -> str:
-    """Refuse what is not an allowed document; return its real content type."""
+    """Refuse what is not an allowed material; return its real content type."""
     if upload.kind not in MaterialKind.values:
         message = f"材料类型“{upload.kind}”无效。"
         raise ApplicationError(message, fields={field: [message]})
-    if len(upload.content) > MAX_BYTES:
-        message = f"“{upload.name}”超过10MB，请压缩后再上传。"
-        raise ApplicationError(message, code="TOO_LARGE", fields={field: [message]})
-    content_type = sniff(upload.content)
-    if content_type is None:
-        message = f"“{upload.name}”不是PDF、JPEG或PNG文件（按文件内容识别）。"
-        raise ApplicationError(message, code="UNSUPPORTED_FILE", fields={field: [message]})
-    return content_type
+    return document_check(upload.name, upload.content, field)
 
 
 def material_store(*, application, upload: Upload, actor, field: str = "materials") -> Material:

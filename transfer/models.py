@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 from django_fsm_log.decorators import fsm_log_by, fsm_log_description
 
+from common.files import EXTENSIONS
 from common.models import BaseModel
 from registry.models import Scheme
 
@@ -465,9 +466,7 @@ class MaterialKind(models.TextChoices):
 
 def material_path(instance, filename: str) -> str:
     """A random name: nothing of the person or the original file name reaches the disk."""
-    extension = {"application/pdf": "pdf", "image/jpeg": "jpg", "image/png": "png"}[
-        instance.content_type
-    ]
+    extension = EXTENSIONS[instance.content_type]
     return f"materials/{timezone.localdate():%Y/%m}/{uuid.uuid4().hex}.{extension}"
 
 

@@ -17,11 +17,11 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import FileResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
 from common.errors import ApplicationError, Conflict, NotAllowed, NotFound
+from common.files import document_response
 from common.masking import mask_id_number, mask_name
 from common.money import fen_to_yuan, round_fen
 from common.scope import Role, Scope, scope_for
@@ -694,20 +694,15 @@ def leg_action(request, transfer_no: str, action: str):
 
 # --- materials ---------------------------------------------------------------------------------
 
-EXTENSIONS = {"application/pdf": "pdf", "image/jpeg": "jpg", "image/png": "png"}
-
 
 @login_required
 def material_download(request, material_id: int):
     material = services.material_open(actor=request.user, material_id=material_id)
-    response = FileResponse(
+    return document_response(
         material.file.open("rb"),
         content_type=material.content_type,
-        filename=f"{material.get_kind_display()}.{EXTENSIONS.get(material.content_type, 'bin')}",
+        name=material.get_kind_display(),
     )
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Cache-Control"] = "private, no-store"
-    return response
 
 
 # --- 进度查询 ----------------------------------------------------------------------------------

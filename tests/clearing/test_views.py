@@ -5,7 +5,6 @@ through the real transfer and clearing services."""
 
 import re
 from datetime import date, datetime
-from html.parser import HTMLParser
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -24,6 +23,7 @@ from clearing.models import (
 from clearing.progress import STAGES, progress_end, progress_start, progress_step
 from common.models import AuditRecord
 from registry.selectors import region_children
+from tests import pages
 
 SH = ZoneInfo("Asia/Shanghai")
 NOV = date(2026, 11, 1)
@@ -41,23 +41,19 @@ NETS = {"110000": 820_000, "220000": -620_000, "320000": -200_000}
 ACTIVE = ["110000", "220000", "320000", "440000"]
 
 
-class Page(HTMLParser):
-    """What the tests read off a page: the heat map's cells, the chart's bars, forms, links and
-    the text inside any element with an id."""
+class Page(pages.Page):
+    """Also the heat map's cells, the chart's bars, the forms' actions and the links; every tag,
+    <strong> too, reads as a word break."""
 
-    VOID = {"input", "br", "img", "meta", "link", "hr", "rect", "line"}
+    INLINE = frozenset()
 
     def __init__(self, html: str) -> None:
-        super().__init__()
         self.heat_rows: list[list[dict]] = []
         self.bars: list[dict] = []
         self.forms: list[str] = []
         self.links: list[str] = []
-        self.texts: dict[str, list[str]] = {}
-        self._open: list[tuple[str, int]] = []
-        self._depth = 0
         self._in_heat = False
-        self.feed(html)
+        super().__init__(html)
 
     def handle_starttag(self, tag, attrs):
         a = dict(attrs)
@@ -73,33 +69,12 @@ class Page(HTMLParser):
             self.forms.append(a.get("action", ""))
         if tag == "a":
             self.links.append(a.get("href", ""))
-        self.handle_data(" ")
-        if tag in self.VOID:
-            return
-        self._depth += 1
-        if a.get("id"):
-            self._open.append((a["id"], self._depth))
-            self.texts[a["id"]] = []
-
-    def handle_startendtag(self, tag, attrs):
-        self.handle_starttag(tag, attrs)
+        super().handle_starttag(tag, attrs)
 
     def handle_endtag(self, tag):
         if tag == "table":
             self._in_heat = False
-        self.handle_data(" ")
-        if tag in self.VOID:
-            return
-        while self._open and self._open[-1][1] >= self._depth:
-            self._open.pop()
-        self._depth -= 1
-
-    def handle_data(self, data):
-        for element_id, _ in self._open:
-            self.texts[element_id].append(data)
-
-    def text(self, element_id: str) -> str:
-        return re.sub(r"\s+", " ", "".join(self.texts.get(element_id, []))).strip()
+        super().handle_endtag(tag)
 
     @property
     def filled_cells(self) -> dict[tuple[int, int], dict]:
@@ -112,8 +87,7 @@ class Page(HTMLParser):
 
 
 def page_of(response) -> Page:
-    assert response.status_code == 200, response.content.decode()[:500]
-    return Page(response.content.decode())
+    return pages.page_of(response, Page)
 
 
 def november(complete_leg) -> None:

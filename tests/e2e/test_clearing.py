@@ -7,46 +7,24 @@ finance confirms its statement. Screenshots: /tmp/clearing-period.png, /tmp/clea
 import re
 import shutil
 from datetime import date, datetime
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
 from django.core.cache import cache
-from playwright.sync_api import Page, expect
+from playwright.sync_api import expect
 
 from clearing.models import ClearingPeriod, PeriodStatus, Statement, StatementStatus
 from clearing.progress import STAGES, progress_end, progress_start, progress_step
-from tests.factories import PASSWORD
+from tests.e2e.helpers import SCREENSHOTS, log_in, log_out, shot
 
 pytestmark = [
     pytest.mark.e2e,
     pytest.mark.django_db(transaction=True),
 ]
 
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-results"
 SH = ZoneInfo("Asia/Shanghai")
 NOV = date(2026, 11, 1)
-
-
-def log_in(page: Page, base: str, username: str) -> None:
-    page.goto(f"{base}/login/")
-    page.get_by_label("用户名").fill(username)
-    page.get_by_label("密码").fill(PASSWORD)
-    page.get_by_role("button", name="登录").click()
-    expect(page.get_by_role("heading", name="工作台", exact=True)).to_be_visible()
-
-
-def log_out(page: Page) -> None:
-    page.locator("header").get_by_role("button", name="退出登录").click()
-    expect(page.get_by_label("用户名")).to_be_visible()
-
-
-def shot(page: Page, name: str) -> None:
-    SCREENSHOTS.mkdir(exist_ok=True)
-    path = Path(f"/tmp/clearing-{name}.png")
-    page.screenshot(path=path, full_page=True)
-    shutil.copy(path, SCREENSHOTS / f"e2e-clearing-{name}.png")
 
 
 @pytest.fixture
@@ -122,7 +100,7 @@ def test_finance_runs_the_batch_sees_the_charts_and_a_province_confirms(
     expect(page.locator("#net-chart")).to_contain_text("8,200.00")
     expect(page.locator("#instructions tbody tr")).to_have_count(2)
     expect(page.locator("#statement-220000")).to_contain_text("待确认")
-    shot(page, "period")
+    shutil.copy(shot(page, "clearing-period"), "/tmp/clearing-period.png")
     heat.screenshot(path=SCREENSHOTS / "e2e-clearing-heatmap.png")
     log_out(page)
 
@@ -130,11 +108,11 @@ def test_finance_runs_the_batch_sees_the_charts_and_a_province_confirms(
     log_in(page, base, november["jilin"].username)
     nav.get_by_role("link", name="清算").click()
     expect(page.locator("#period-2026-11")).to_contain_text("待确认")
-    page.screenshot(path=SCREENSHOTS / "e2e-clearing-periods-jilin.png", full_page=True)
+    shot(page, "clearing-periods-jilin")
     page.locator("#period-2026-11").get_by_role("link", name="2026年11月").click()
     expect(page.locator("#heat-table td.hot")).to_have_count(1)  # its own pair only
     expect(page.locator("#net-chart rect.bar")).to_have_count(1)
-    page.screenshot(path=SCREENSHOTS / "e2e-clearing-period-jilin.png", full_page=True)
+    shot(page, "clearing-period-jilin")
     page.get_by_role("link", name="本省对账单").click()
 
     expect(page.get_by_role("heading", name=re.compile("吉林省 对账单"))).to_be_visible()
@@ -150,7 +128,7 @@ def test_finance_runs_the_batch_sees_the_charts_and_a_province_confirms(
     expect(page.get_by_role("alert").first).to_contain_text("已确认 2026-11 清算期对账单无误")
     expect(page.locator("#statement-status")).to_contain_text("已确认")
     expect(page.get_by_role("button", name="确认无误")).to_have_count(0)
-    shot(page, "statement")
+    shutil.copy(shot(page, "clearing-statement"), "/tmp/clearing-statement.png")
     statement = Statement.objects.get(period=period, province_id="220000")
     assert (statement.status, statement.acted_by.username) == (
         StatementStatus.CONFIRMED,

@@ -1,19 +1,17 @@
 """Staff sign-in in a real browser: Chinese login page, dashboard shell, sign-out."""
 
 import re
-from pathlib import Path
 
 import pytest
 from playwright.sync_api import Page, expect
 
+from tests.e2e.helpers import shot
 from tests.factories import PASSWORD
 
 pytestmark = [
     pytest.mark.e2e,
     pytest.mark.django_db(transaction=True),
 ]
-
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-results"
 
 
 def log_in(page: Page, username: str, password: str) -> None:
@@ -47,8 +45,7 @@ def test_clerk_logs_in_sees_dashboard_and_logs_out(page, live_server, make_staff
     expect(nav.get_by_role("link", name="参保人员查询")).to_be_visible()
     expect(nav.get_by_role("link", name="经办机构查询")).to_be_visible()
 
-    SCREENSHOTS.mkdir(exist_ok=True)
-    page.screenshot(path=SCREENSHOTS / "e2e-dashboard.png", full_page=True)
+    shot(page, "dashboard")
 
     header.get_by_role("button", name="退出登录").click()
     expect(page).to_have_url(login_url)

@@ -9,13 +9,13 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import expect
 
 from refunds.models import Refund, RefundStatus
 from registry.models import AccountStatus, Identity, InsuranceAccount
 from tests.conftest import region
+from tests.e2e.helpers import log_in, log_out, shot
 from tests.factories import (
-    PASSWORD,
     AccountFactory,
     MonthFactory,
     OfficeFactory,
@@ -28,29 +28,10 @@ pytestmark = [
     pytest.mark.django_db(transaction=True),
 ]
 
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-results"
 FORM_SHOT = Path("/tmp/refund-form.png")
 PAGE_SHOT = Path("/tmp/refund-page.png")
 ID_NUMBER = "110101198808080001"
 MONTHS = ["2020-03", "2020-04", "2020-05", "2020-06"]
-
-
-def shot(page: Page, name: str) -> None:
-    SCREENSHOTS.mkdir(exist_ok=True)
-    page.screenshot(path=SCREENSHOTS / f"e2e-refund-{name}.png", full_page=True)
-
-
-def log_in(page: Page, base: str, username: str) -> None:
-    page.goto(f"{base}/login/")
-    page.get_by_label("用户名").fill(username)
-    page.get_by_label("密码").fill(PASSWORD)
-    page.get_by_role("button", name="登录").click()
-    expect(page.get_by_role("heading", name="工作台", exact=True)).to_be_visible()
-
-
-def log_out(page: Page) -> None:
-    page.locator("header").get_by_role("button", name="退出登录").click()
-    expect(page.get_by_label("用户名")).to_be_visible()
 
 
 @pytest.fixture
@@ -94,7 +75,7 @@ def test_refund_from_the_person_through_three_steps_to_payment(page, live_server
     duplicates = page.locator("#duplicates")
     expect(duplicates).to_contain_text("共4个月未清退")
     expect(page.locator("#duplicate-2020-03")).to_contain_text("吉林省长春市南关区 · 职工")
-    shot(page, "1-person")
+    shot(page, "refund-1-person")
     duplicates.get_by_role("link", name="申请退费").click()
 
     # --- step 1: the identities, prefilled from the records ---------------------------------------
@@ -139,7 +120,7 @@ def test_refund_from_the_person_through_three_steps_to_payment(page, live_server
     # input back into view on the next click: leave the field first, as the clerk would.
     page.get_by_label("银行账号").blur()
     page.screenshot(path=FORM_SHOT, full_page=True)
-    shot(page, "2-form")
+    shot(page, "refund-2-form")
     page.get_by_role("button", name="提交", exact=True).click()
     expect(page.locator("#error-summary")).to_contain_text("请与参保人核对退费方向后勾选")
     expect(rows.nth(1).get_by_label("起始年月")).to_have_value("2020-01")
@@ -149,7 +130,7 @@ def test_refund_from_the_person_through_three_steps_to_payment(page, live_server
     expect(page.locator("#summary-amount")).to_have_text("4,000.00")
     assert not Refund.objects.exists()
 
-    shot(page, "2-form-unconfirmed")
+    shot(page, "refund-2-form-unconfirmed")
     page.get_by_role("checkbox", name=re.compile("退费方向确认")).check()
     page.get_by_role("button", name="提交", exact=True).click()
 
@@ -186,7 +167,7 @@ def test_refund_from_the_person_through_three_steps_to_payment(page, live_server
     expect(page.locator("#summary")).to_contain_text("已退费")
     expect(page.locator("#timeline")).to_contain_text("支付并登记凭证")
     page.screenshot(path=PAGE_SHOT, full_page=True)
-    shot(page, "3-paid")
+    shot(page, "refund-3-paid")
     refund.refresh_from_db()
     assert refund.status == RefundStatus.PAID
     assert InsuranceAccount.objects.get(pk=refund_data.pk).individual_balance_fen == 840_000

@@ -10,13 +10,13 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import expect
 
 from clearing.models import Obligation
 from registry.models import AccountStatus, Scheme
 from tests.conftest import region
+from tests.e2e.helpers import SCREENSHOTS, log_in, log_out, shot
 from tests.factories import (
-    PASSWORD,
     AccountFactory,
     MonthFactory,
     OfficeFactory,
@@ -31,28 +31,9 @@ pytestmark = [
     pytest.mark.django_db(transaction=True),
 ]
 
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-results"
 CASE_SHOT = Path("/tmp/traditional-case.png")
 LETTER_SHOT = Path("/tmp/traditional-letter.png")
 ID_NUMBER = "110101198808080001"
-
-
-def shot(page: Page, name: str) -> None:
-    SCREENSHOTS.mkdir(exist_ok=True)
-    page.screenshot(path=SCREENSHOTS / f"e2e-traditional-{name}.png", full_page=True)
-
-
-def log_in(page: Page, base: str, username: str) -> None:
-    page.goto(f"{base}/login/")
-    page.get_by_label("用户名").fill(username)
-    page.get_by_label("密码").fill(PASSWORD)
-    page.get_by_role("button", name="登录").click()
-    expect(page.get_by_role("heading", name="工作台", exact=True)).to_be_visible()
-
-
-def log_out(page: Page) -> None:
-    page.locator("header").get_by_role("button", name="退出登录").click()
-    expect(page.get_by_label("用户名")).to_be_visible()
 
 
 def pdf_pages(pdf: bytes) -> int:
@@ -113,7 +94,7 @@ def test_traditional_transfer_across_three_offices(page, live_server, case_data)
     page.get_by_label("参保人身份证件").set_input_files(
         {"name": "身份证.png", "mimeType": "image/png", "buffer": png_bytes()}
     )
-    shot(page, "1-form")
+    shot(page, "traditional-1-form")
     page.get_by_role("button", name="提交申请").click()
 
     expect(page.get_by_role("heading", name=re.compile("受理回执"))).to_be_visible()
@@ -125,7 +106,7 @@ def test_traditional_transfer_across_three_offices(page, live_server, case_data)
     expect(page.locator("#receipt-traditional")).to_contain_text(
         "转入地社保经办机构审核并开具联系函"
     )
-    shot(page, "2-receipt")
+    shot(page, "traditional-2-receipt")
     log_out(page)
 
     # --- 北京 reviewer: reviews and issues the contact letter, opens it to print ---------------
@@ -154,12 +135,12 @@ def test_traditional_transfer_across_three_offices(page, live_server, case_data)
     expect(page.locator("#letter-rule")).to_contain_text("依据：人社部发〔2017〕71号")
     expect(page.locator("#letter-sign")).to_contain_text("海淀区社会保险事业管理中心")
     page.screenshot(path=LETTER_SHOT, full_page=True)
-    shot(page, "3-letter")
+    shot(page, "traditional-3-letter")
     page.emulate_media(media="print")
     expect(page.get_by_role("button", name="打印联系函")).to_be_hidden()
     expect(nav).to_be_hidden()
     expect(sheet).to_be_visible()
-    shot(page, "3-letter-print")
+    shot(page, "traditional-3-letter-print")
     SCREENSHOTS.mkdir(exist_ok=True)
     pdf = page.pdf(format="A4", prefer_css_page_size=True)
     (SCREENSHOTS / "e2e-traditional-letter.pdf").write_bytes(pdf)
@@ -199,7 +180,7 @@ def test_traditional_transfer_across_three_offices(page, live_server, case_data)
     dialog = page.locator("#dialog-remit")
     expect(dialog.get_by_label("划转金额（元）")).to_have_value("32160.00")  # the sheet's total
     dialog.get_by_label("银行凭证号").fill("JL20261205-0007")
-    shot(page, "4-remit-dialog")
+    shot(page, "traditional-4-remit-dialog")
     dialog.get_by_role("button", name="登记划转").click()
     expect(alert).to_contain_text("已登记基金划转 32,160.00 元，银行凭证号 JL20261205-0007")
     expect(page.locator("#remittance")).to_contain_text("待转入地财务确认到账")
@@ -211,7 +192,7 @@ def test_traditional_transfer_across_three_offices(page, live_server, case_data)
     work_row = page.locator(f"#row-{leg.transfer_no}")
     expect(work_row).to_contain_text("32,160.00")
     expect(work_row).to_contain_text("JL20261205-0007")
-    shot(page, "5-worklist-receive")
+    shot(page, "traditional-5-worklist-receive")
     page.get_by_role("link", name=leg.transfer_no).click()
     page.locator("#actions").get_by_role("button", name="确认到账").click()
     dialog = page.locator("#dialog-receive")
@@ -221,7 +202,7 @@ def test_traditional_transfer_across_three_offices(page, live_server, case_data)
         "到账金额与信息表合计不一致：信息表合计 32,160.00 元，到账金额 32,000.00 元。"
     )
     expect(page.locator("#summary")).to_contain_text("基金已划转")
-    shot(page, "5-receive-mismatch")
+    shot(page, "traditional-5-receive-mismatch")
     leg.refresh_from_db()
     assert leg.status == Status.FUNDS_REMITTED
     assert Remittance.objects.get().received_fen is None
@@ -234,7 +215,7 @@ def test_traditional_transfer_across_three_offices(page, live_server, case_data)
     expect(page.locator("#actions")).to_have_count(0)
     expect(page.locator("#remittance")).to_contain_text("到账 32,160.00 元")
     page.screenshot(path=CASE_SHOT, full_page=True)
-    shot(page, "6-case-completed")
+    shot(page, "traditional-6-case-completed")
     leg.refresh_from_db()
     assert leg.status == Status.COMPLETED
     assert not Obligation.objects.exists()  # moved per case: nothing for the monthly clearing
@@ -250,4 +231,4 @@ def test_traditional_transfer_across_three_offices(page, live_server, case_data)
     expect(card).to_contain_text("传统模式")
     expect(card).to_contain_text(ContactLetter.objects.get().letter_no)
     expect(card).to_contain_text("确认到账，办结")
-    shot(page, "7-progress")
+    shot(page, "traditional-7-progress")

@@ -4,15 +4,14 @@ application, the outgoing reviewer (吉林) uploads the information sheet, the i
 
 import re
 from datetime import date
-from pathlib import Path
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import expect
 
 from registry.models import AccountStatus
 from tests.conftest import region
+from tests.e2e.helpers import log_in, log_out, shot
 from tests.factories import (
-    PASSWORD,
     AccountFactory,
     MonthFactory,
     OfficeFactory,
@@ -27,26 +26,7 @@ pytestmark = [
     pytest.mark.django_db(transaction=True),
 ]
 
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-results"
 ID_NUMBER = "110101198808080001"
-
-
-def shot(page: Page, name: str) -> None:
-    SCREENSHOTS.mkdir(exist_ok=True)
-    page.screenshot(path=SCREENSHOTS / f"e2e-transfer-{name}.png", full_page=True)
-
-
-def log_in(page: Page, base: str, username: str) -> None:
-    page.goto(f"{base}/login/")
-    page.get_by_label("用户名").fill(username)
-    page.get_by_label("密码").fill(PASSWORD)
-    page.get_by_role("button", name="登录").click()
-    expect(page.get_by_role("heading", name="工作台", exact=True)).to_be_visible()
-
-
-def log_out(page: Page) -> None:
-    page.locator("header").get_by_role("button", name="退出登录").click()
-    expect(page.get_by_label("用户名")).to_be_visible()
 
 
 @pytest.fixture
@@ -119,7 +99,7 @@ def test_periodic_transfer_from_window_to_completion(page, live_server, case_dat
     page.get_by_role("radio", name=re.compile("^代办")).check()
     expect(agent_name).to_be_visible()
     expect(page.get_by_label(re.compile("^授权委托书"))).to_be_visible()
-    shot(page, "1-form-agent")
+    shot(page, "transfer-1-form-agent")
     page.get_by_role("radio", name=re.compile("^本人办理")).check()
     expect(agent_name).to_be_hidden()
 
@@ -133,7 +113,7 @@ def test_periodic_transfer_from_window_to_completion(page, live_server, case_dat
     expect(page.get_by_role("textbox", name="申请人联系电话")).to_have_value("13800000000")
     expect(row.get_by_label("转出地（区县）")).to_have_value("220102")
     expect(accounts).to_be_visible()  # the accounts are listed again
-    shot(page, "1-form-error")
+    shot(page, "transfer-1-form-error")
     assert not TransferLeg.objects.exists()
 
     page.get_by_role("textbox", name="姓名").fill("严某荣")
@@ -148,32 +128,32 @@ def test_periodic_transfer_from_window_to_completion(page, live_server, case_dat
     expect(receipt).to_contain_text("吉林省长春市南关区")
     expect(receipt).to_contain_text("校验通过")  # the check ran when the submission committed
     expect(page.get_by_role("button", name="打印回执")).to_be_visible()
-    shot(page, "2-receipt")
+    shot(page, "transfer-2-receipt")
     page.emulate_media(media="print")
     expect(page.get_by_role("button", name="打印回执")).to_be_hidden()
     expect(nav).to_be_hidden()
-    shot(page, "2-receipt-print")
+    shot(page, "transfer-2-receipt-print")
     page.emulate_media(media="screen")
     log_out(page)
 
     # --- 吉林 reviewer: upload the information sheet ----------------------------------------
     log_in(page, base, "jl_reviewer")
-    shot(page, "3-dashboard-jilin")
+    shot(page, "transfer-3-dashboard-jilin")
     nav.get_by_role("link", name="待上传信息表").click()
     expect(page.locator(f"#row-{leg.transfer_no}")).to_contain_text("110101********0001")
-    shot(page, "3-worklist-outgoing")
+    shot(page, "transfer-3-worklist-outgoing")
     page.get_by_role("link", name=leg.transfer_no).click()
     expect(page.get_by_role("heading", name=re.compile(leg.transfer_no))).to_be_visible()
     page.get_by_role("button", name="上传信息表").click()
     dialog = page.locator("#dialog-info-sheet")
     expect(dialog).to_be_visible()
     dialog.get_by_label("说明").fill("已核对缴费记录")
-    shot(page, "4-info-sheet-dialog")
+    shot(page, "transfer-4-info-sheet-dialog")
     dialog.get_by_role("button", name="生成并上传").click()
     expect(page.get_by_role("alert").first).to_contain_text("信息表（第1版）已生成并上传")
     expect(page.locator("#summary")).to_contain_text("信息表已上传")
     expect(page.locator("#sheet-totals")).to_contain_text("32,160.00")
-    shot(page, "4-case-sheet")
+    shot(page, "transfer-4-case-sheet")
     log_out(page)
 
     # --- 北京 reviewer: confirm ----------------------------------------------------------------
@@ -184,12 +164,12 @@ def test_periodic_transfer_from_window_to_completion(page, live_server, case_dat
     page.locator("#actions").get_by_role("button", name="确认办结").click()
     dialog = page.locator("#dialog-confirm")
     expect(dialog).to_contain_text("合计 32,160.00 元")
-    shot(page, "5-confirm-dialog")
+    shot(page, "transfer-5-confirm-dialog")
     dialog.get_by_role("button", name="确认办结").click()
     expect(page.get_by_role("alert").first).to_contain_text("已确认办结")
     expect(page.locator("#summary")).to_contain_text("办结")
     expect(page.locator("#actions")).to_have_count(0)
-    shot(page, "6-case-completed")
+    shot(page, "transfer-6-case-completed")
     leg.refresh_from_db()
     assert leg.status == Status.COMPLETED
     log_out(page)
@@ -202,4 +182,4 @@ def test_periodic_transfer_from_window_to_completion(page, live_server, case_dat
     card = page.locator(f"#leg-{leg.transfer_no}")
     expect(card).to_contain_text("审核状态：办结")
     expect(card).to_contain_text("确认办结")
-    shot(page, "7-progress")
+    shot(page, "transfer-7-progress")

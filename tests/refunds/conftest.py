@@ -9,7 +9,7 @@ import pytest
 from refunds import services
 from registry.models import AccountStatus, Identity
 from tests.conftest import region
-from tests.factories import AccountFactory, MonthFactory, PersonFactory
+from tests.factories import AccountFactory, MonthFactory
 
 BASE = 500_000
 
@@ -20,11 +20,6 @@ def months(first: tuple[int, int], last: tuple[int, int]) -> list[date]:
         found.append(date(y, m, 1))
         y, m = (y + 1, 1) if m == 12 else (y, m + 1)
     return found
-
-
-@pytest.fixture
-def person(db):
-    return PersonFactory(id_number="110101198808080001", name="严某荣")
 
 
 @pytest.fixture

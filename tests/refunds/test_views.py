@@ -4,7 +4,6 @@ payment by scope, the worklists and the list, and the module switch. State is bu
 real services (tests/refunds/conftest.py: 严某荣, flexible in 海淀 while employed in 长春)."""
 
 from datetime import date
-from html.parser import HTMLParser
 
 import pytest
 from django.utils import timezone
@@ -14,77 +13,10 @@ from refunds.models import Refund, RefundMonth, RefundStatus
 from refunds.selectors import duplicates
 from registry.models import ContributionMonth, ModuleSwitch
 from registry.validators import make_id_number
+from tests.pages import Page, page_of
 
 ID_NUMBER = "110101198808080001"
 NOTICE = "因系统升级，接市中心通知，重复缴费退费模块目前暂停办理。"
-
-
-class Page(HTMLParser):
-    """What a test reads off a page: the text inside any element with an id, and the form's
-    inputs as the browser would show them (value, checked, disabled)."""
-
-    VOID = {"input", "br", "img", "meta", "link", "hr"}
-    INLINE = {"strong", "em", "b"}  # other tags read as separate words
-
-    def __init__(self, html: str) -> None:
-        super().__init__()
-        self.values: dict[str, str] = {}
-        self.checked: dict[str, list[str]] = {}
-        self.disabled: dict[str, list[str]] = {}
-        self.selected: dict[str, str] = {}
-        self.texts: dict[str, list[str]] = {}
-        self._open: list[tuple[str, int]] = []
-        self._depth = 0
-        self._select = None
-        self.feed(html)
-
-    def handle_starttag(self, tag, attrs):
-        a = dict(attrs)
-        name = a.get("name")
-        if tag == "input" and name:
-            if a.get("type") in ("radio", "checkbox"):
-                if "checked" in a:
-                    self.checked.setdefault(name, []).append(a.get("value", "on"))
-                if "disabled" in a:
-                    self.disabled.setdefault(name, []).append(a.get("value", "on"))
-            else:
-                self.values[name] = a.get("value") or ""
-        if tag == "select":
-            self._select = name
-        if tag == "option" and self._select and "selected" in a:
-            self.selected[self._select] = a.get("value", "")
-        if tag not in self.INLINE:
-            self.handle_data(" ")
-        if tag in self.VOID:
-            return
-        self._depth += 1
-        element_id = a.get("id") or (tag if tag in ("main", "body") else None)
-        if element_id:
-            self._open.append((element_id, self._depth))
-            self.texts[element_id] = []
-
-    def handle_endtag(self, tag):
-        if tag == "select":
-            self._select = None
-        if tag not in self.INLINE:
-            self.handle_data(" ")
-        if tag in self.VOID:
-            return
-        while self._open and self._open[-1][1] >= self._depth:
-            self._open.pop()
-        self._depth -= 1
-
-    def handle_data(self, data):
-        for element_id, _ in self._open:
-            self.texts[element_id].append(data)
-
-    def text(self, element_id: str) -> str:
-        return " ".join("".join(self.texts[element_id]).split())
-
-
-def page_of(response) -> Page:
-    assert response.status_code == 200, response.status_code
-    return Page(response.content.decode())
 
 
 PERIODS = {

@@ -39,6 +39,14 @@ EXPECTED = {
     ),
     "refund.approve": ({"supervisor"}, set()),
     "refund.pay": ({"finance"}, set()),
+    "whitelist.precheck": (
+        {"clerk", "channel", "admin", "supervisor", "reviewer", "ministry", "auditor"},
+        {"clerk", "channel"},
+    ),
+    "whitelist.view": ({"clerk", "admin", "supervisor", "ministry", "auditor"}, set()),
+    "whitelist.make": ({"admin"}, set()),
+    "whitelist.check": ({"supervisor"}, set()),
+    "whitelist.revoke": ({"admin", "supervisor"}, set()),
     "clearing.view": ({"finance", "ministry", "auditor"}, set()),
     "clearing.run": (set(), set()),  # ministry + finance at a national office: see below
     "clearing.statement": ({"finance"}, set()),

@@ -27,7 +27,10 @@ from registry.models import (
     StaffRole,
 )
 from registry.validators import validate_id_number
+from tests.factories import png_bytes
 from transfer import services as transfer_services
+from whitelist import selectors as whitelist_selectors
+from whitelist import services as whitelist_services
 
 SUMMARY = re.compile(r"^(\w+): 新增 (\d+)，更新 (\d+)，未变 (\d+)$", re.MULTILINE)
 MODELS = (Office, Staff, StaffRole, Person, InsuranceAccount, ContributionMonth)
@@ -229,3 +232,27 @@ def test_a_refund_case_is_ready_to_walk_through(seeded):
         actor=users.get(username="demo_finance"), refund_no=refund.refund_no, voucher_no="BOC-1"
     )
     assert refund_selectors.duplicates(person) == {}
+
+
+def test_a_whitelist_case_is_ready_to_walk_through(seeded, settings, tmp_path):
+    """README's whitelist walk-through: 赵某明 retires in Beijing; 石家庄 kept cleared months."""
+    settings.MEDIA_ROOT = tmp_path
+    users = get_user_model().objects
+    person = Person.objects.get(id_number="110102196609090351")
+    result = whitelist_selectors.precheck(person=person, benefit_province="110000")
+    assert not result.passed
+    assert [(f.account.region_id, f.kind) for f in result.findings] == [("130102", "closed")]
+    entry = whitelist_services.entry_make(
+        actor=users.get(username="bj_admin"),
+        id_number=person.id_number,
+        region="130102",
+        scheme="enterprise",
+        reason="CLEARED",
+        evidence="石家庄市长安区社会保险事业管理局出具的已清算证明",
+        evidence_file=whitelist_services.Evidence("证明.png", png_bytes()),
+        channel="window",
+    )
+    whitelist_services.entry_approve(
+        actor=users.get(username="demo_supervisor"), entry_no=entry.entry_no
+    )
+    assert whitelist_selectors.precheck(person=person, benefit_province="110000").passed

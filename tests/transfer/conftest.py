@@ -8,7 +8,7 @@ from django_fsm_log.models import StateLog
 
 from clearing.models import Obligation
 from common.models import AuditRecord
-from registry.models import AccountStatus, ContributionMonth, InsuranceAccount, Person
+from registry.models import AccountStatus, ContributionMonth, InsuranceAccount, Person, Scheme
 from tests.conftest import region
 from tests.factories import AccountFactory, MonthFactory, OfficeFactory, PersonFactory
 from transfer import services
@@ -18,11 +18,6 @@ from transfer.models import Application, InfoSheet, Material, NumberCounter, Tra
 @pytest.fixture
 def jilin_provincial_office(db):
     return OfficeFactory(code="220000", region=region("220000"), province=region("220000"))
-
-
-@pytest.fixture
-def person(db):
-    return PersonFactory(id_number="110101198808080001", name="严某荣")
 
 
 @pytest.fixture
@@ -105,6 +100,38 @@ def beijing_reviewer(make_staff):
 def ministry(make_staff, national_office):
     """A ministry user of the national office (runs `recheck`)."""
     return make_staff("ministry", office=national_office, username="moh_ministry")
+
+
+@pytest.fixture
+def guangdong_reviewer(make_staff, guangdong_office):
+    return make_staff("reviewer", office=guangdong_office, username="gd_reviewer")
+
+
+@pytest.fixture
+def beijing_finance(make_staff):
+    """The incoming province's finance (traditional model: confirms the funds arrived)."""
+    return make_staff("finance", username="bj_finance")
+
+
+@pytest.fixture
+def jilin_finance(make_staff, jilin_provincial_office):
+    """The outgoing province's finance (traditional model: remits the funds)."""
+    return make_staff("finance", office=jilin_provincial_office, username="jl_finance")
+
+
+@pytest.fixture
+def institution_in(person):
+    """严某荣's 机关事业单位 account in 海淀, contributing: the incoming account."""
+    account = AccountFactory(
+        person=person,
+        region=region("110108"),
+        province=region("110000"),
+        scheme=Scheme.INSTITUTION,
+        status=AccountStatus.CONTRIBUTING,
+        individual_balance_fen=200_000,
+    )
+    MonthFactory(account=account, month=date(2025, 1, 1), base_fen=900_000)
+    return account
 
 
 SUBMISSION = {

@@ -337,11 +337,6 @@ def test_user_without_an_office_gets_403(accounts, post_application, make_staff,
     assert api(nowhere).get(detail(eligible_no)).status_code == 403
 
 
-@pytest.fixture
-def guangdong_reviewer(make_staff, guangdong_office):
-    return make_staff("reviewer", office=guangdong_office, username="gd_reviewer")
-
-
 @pytest.mark.parametrize(
     ("who", "name", "body"),
     [

@@ -508,11 +508,6 @@ def test_obligation_period_is_the_shanghai_month_of_completion(
 # --- scope ---------------------------------------------------------------------------------------
 
 
-@pytest.fixture
-def guangdong_reviewer(make_staff, guangdong_office):
-    return make_staff("reviewer", office=guangdong_office, username="gd_reviewer")
-
-
 @pytest.mark.parametrize("who", ["beijing_reviewer", "guangdong_reviewer"])
 @pytest.mark.parametrize("action", ["upload", "refuse"])
 def test_outgoing_actions_only_by_the_outgoing_province(who, action, leg_in, request, world):

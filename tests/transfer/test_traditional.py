@@ -23,31 +23,6 @@ SHEET_TOTAL = 3_000_000 + 3 * 72_000  # balance + 12% of 600,000 for 1998-01, 20
 
 
 @pytest.fixture
-def institution_in(person):
-    """严某荣's 机关事业单位 account in 海淀, contributing: the incoming account."""
-    account = AccountFactory(
-        person=person,
-        region=region("110108"),
-        province=region("110000"),
-        scheme=Scheme.INSTITUTION,
-        status=AccountStatus.CONTRIBUTING,
-        individual_balance_fen=200_000,
-    )
-    MonthFactory(account=account, month=date(2025, 1, 1), base_fen=900_000)
-    return account
-
-
-@pytest.fixture
-def beijing_finance(make_staff):
-    return make_staff("finance", username="bj_finance")
-
-
-@pytest.fixture
-def jilin_finance(make_staff, jilin_provincial_office):
-    return make_staff("finance", office=jilin_provincial_office, username="jl_finance")
-
-
-@pytest.fixture
 def actors(clerk, beijing_reviewer, jilin_reviewer, beijing_finance, jilin_finance):
     return {
         "clerk": clerk,

@@ -4,7 +4,6 @@ progress query. State is built through the real services."""
 
 import re
 from datetime import date
-from html.parser import HTMLParser
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -17,6 +16,7 @@ from registry.models import AccountStatus, InsuranceAccount, ModuleSwitch, Schem
 from registry.validators import make_id_number
 from tests.conftest import region
 from tests.factories import AccountFactory, MonthFactory, OfficeFactory, PersonFactory, png_bytes
+from tests.pages import Page
 from transfer import services, views
 from transfer.forms import ReceiveForm
 from transfer.funds import DOC_2014, DOC_2017, fund_rule
@@ -39,64 +39,6 @@ ID_NUMBER = "110101198808080001"
 PNG = png_bytes()
 
 
-class Page(HTMLParser):
-    """What a test reads off a page: form values as the browser would show them, and the text
-    inside any element with an id."""
-
-    VOID = {"input", "br", "img", "meta", "link", "hr"}
-    INLINE = {"strong", "em", "b"}  # other tags read as separate words
-
-    def __init__(self, html: str) -> None:
-        super().__init__()
-        self.values: dict[str, str] = {}
-        self.checked: dict[str, list[str]] = {}
-        self.selected: dict[str, str] = {}
-        self.texts: dict[str, list[str]] = {}
-        self._open: list[tuple[str, int]] = []  # (id, depth) of elements being read
-        self._depth = 0
-        self._select = None
-        self.feed(html)
-
-    def handle_starttag(self, tag, attrs):
-        a = dict(attrs)
-        if tag == "input" and a.get("name"):
-            if a.get("type") in ("radio", "checkbox"):
-                if "checked" in a:
-                    self.checked.setdefault(a["name"], []).append(a.get("value", "on"))
-            elif a.get("type") != "file":
-                self.values[a["name"]] = a.get("value") or ""
-        if tag == "select":
-            self._select = a.get("name")
-        if tag == "option" and self._select and "selected" in a:
-            self.selected[self._select] = a.get("value", "")
-        if tag not in self.INLINE:
-            self.handle_data(" ")
-        if tag in self.VOID:
-            return
-        self._depth += 1
-        if a.get("id"):
-            self._open.append((a["id"], self._depth))
-            self.texts[a["id"]] = []
-
-    def handle_endtag(self, tag):
-        if tag == "select":
-            self._select = None
-        if tag not in self.INLINE:
-            self.handle_data(" ")
-        if tag in self.VOID:
-            return
-        while self._open and self._open[-1][1] >= self._depth:
-            self._open.pop()
-        self._depth -= 1
-
-    def handle_data(self, data):
-        for element_id, _ in self._open:
-            self.texts[element_id].append(data)
-
-    def text(self, element_id: str) -> str:
-        return " ".join("".join(self.texts[element_id]).split())
-
-
 def html(response) -> str:
     return response.content.decode()
 
@@ -107,11 +49,6 @@ def html(response) -> str:
 @pytest.fixture(autouse=True)
 def _media(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
-
-
-@pytest.fixture
-def guangdong_reviewer(make_staff, guangdong_office):
-    return make_staff("reviewer", office=guangdong_office, username="gd_reviewer")
 
 
 @pytest.fixture
@@ -668,9 +605,12 @@ def test_navigation_by_role(client, clerk, jilin_reviewer, make_staff):
         client.force_login(user)
         return Page(html(client.get("/"))).text("mainnav")
 
-    assert nav(clerk) == "工作台 新建申请 重复缴费退费 进度查询 参保人员查询 经办机构查询"
+    assert nav(clerk) == (
+        "工作台 新建申请 重复缴费退费 退休预校验 进度查询 参保人员查询 经办机构查询"
+    )
     assert nav(jilin_reviewer) == (
-        "工作台 待开具联系函 0 待上传信息表 0 待确认 0 进度查询 参保人员查询 经办机构查询"
+        "工作台 待开具联系函 0 待上传信息表 0 待确认 0 退休预校验 "
+        "进度查询 参保人员查询 经办机构查询"
     )
     assert nav(make_staff("finance")) == (
         "工作台 待划转基金 0 待确认到账 0 待支付退费 0 进度查询 清算 经办机构查询"
@@ -701,16 +641,6 @@ def institution_account(person):
     account = AccountFactory(person=person, region=region("110108"), scheme=Scheme.INSTITUTION)
     MonthFactory(account=account, month=date(2025, 1, 1), base_fen=900_000)
     return account
-
-
-@pytest.fixture
-def beijing_finance(make_staff):
-    return make_staff("finance", username="bj_finance")
-
-
-@pytest.fixture
-def jilin_finance(make_staff, jilin_provincial_office):
-    return make_staff("finance", office=jilin_provincial_office, username="jl_finance")
 
 
 @pytest.fixture
