@@ -5,6 +5,8 @@
 #   make test PYTEST_ARGS="-k clearing -x"
 #   make lint | make migrations-check | make bench (all benchmarks) | make bench-transfer
 #   make bench-clearing
+#   make prod-check         settings.prod + gunicorn + a Celery worker on throwaway PostgreSQL/Redis,
+#                           `check --deploy`, then GET /health/ until 200
 
 SHELL := /bin/bash
 VENV := .venv
@@ -15,7 +17,7 @@ PYTEST_ARGS ?=
 # Debian packages the test services need (see scripts/test-services.sh).
 SYSTEM_PACKAGES := postgresql redis-server chromium fonts-noto-cjk
 
-.PHONY: run test lint migrations-check bench bench-transfer bench-clearing venv system-deps
+.PHONY: run test lint migrations-check bench bench-transfer bench-clearing prod-check venv system-deps
 
 run: venv
 	$(PY) manage.py migrate --noinput
@@ -42,6 +44,9 @@ bench-transfer: system-deps venv
 
 bench-clearing: system-deps venv
 	bash scripts/test-services.sh $(PY) bench/clearing.py
+
+prod-check: system-deps venv
+	PY=$(PY) bash scripts/prod-check.sh
 
 # --- internal ------------------------------------------------------------------------------------
 

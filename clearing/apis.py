@@ -20,7 +20,7 @@ from rest_framework.views import APIView
 from clearing import exports, selectors, services
 from clearing.models import InstructionStatus, PeriodStatus, StatementStatus
 from clearing.progress import ProgressState, progress_get
-from common.fields import MonthField, RegionCodeField
+from common.fields import MonthField, RegionCodeField, TextField
 from common.permissions import allowed
 from common.scope import scope_for
 from registry.selectors import region_children
@@ -34,21 +34,21 @@ class ClearingControlSerializer(serializers.Serializer):
     pair_count = serializers.IntegerField()
     obligation_count = serializers.IntegerField()
     amount_fen = serializers.IntegerField()
-    checksum = serializers.CharField()
+    checksum = TextField()
 
 
 class ClearingPairSerializer(serializers.Serializer):
-    payer = serializers.CharField(source="payer_id")
-    payee = serializers.CharField(source="payee_id")
+    payer = TextField(source="payer_id")
+    payee = TextField(source="payee_id")
     count = serializers.IntegerField()
     individual_fen = serializers.IntegerField()
     pooled_fen = serializers.IntegerField()
     amount_fen = serializers.IntegerField()
-    hash_total = serializers.CharField(help_text="校验总数（十进制字符串，可能超过 2^53）")
+    hash_total = TextField(help_text="校验总数（十进制字符串，可能超过 2^53）")
 
 
 class ClearingPositionSerializer(serializers.Serializer):
-    province = serializers.CharField(source="province_id")
+    province = TextField(source="province_id")
     receivable_fen = serializers.IntegerField()
     payable_fen = serializers.IntegerField()
     net_fen = serializers.IntegerField(help_text="应收 − 应付：正数为净收款，负数为净付款")
@@ -56,20 +56,20 @@ class ClearingPositionSerializer(serializers.Serializer):
 
 class ClearingInstructionSerializer(serializers.Serializer):
     index = serializers.IntegerField(help_text="指令在本期列表中的位置（从0起，不会变动）")
-    payer = serializers.CharField(source="payer_id")
-    payee = serializers.CharField(source="payee_id")
+    payer = TextField(source="payer_id")
+    payee = TextField(source="payee_id")
     amount_fen = serializers.IntegerField()
     status = serializers.ChoiceField(choices=InstructionStatus.choices)
-    status_label = serializers.CharField(source="get_status_display")
-    bank_ref = serializers.CharField()
+    status_label = TextField(source="get_status_display")
+    bank_ref = TextField()
     paid_at = serializers.DateTimeField(allow_null=True)
 
 
 class ClearingStatementSerializer(serializers.Serializer):
-    province = serializers.CharField(source="province_id")
+    province = TextField(source="province_id")
     status = serializers.ChoiceField(choices=StatementStatus.choices)
-    status_label = serializers.CharField(source="get_status_display")
-    note = serializers.CharField()
+    status_label = TextField(source="get_status_display")
+    note = TextField()
     acted_at = serializers.DateTimeField(allow_null=True)
 
 
@@ -79,30 +79,30 @@ class ClearingProgressSerializer(serializers.Serializer):
     state = serializers.ChoiceField(choices=ProgressState.choices)
     step = serializers.IntegerField(required=False)
     steps = serializers.IntegerField(required=False)
-    stage = serializers.CharField(required=False)
-    by = serializers.CharField(required=False)
+    stage = TextField(required=False)
+    by = TextField(required=False)
     started_at = serializers.DateTimeField(required=False)
-    message = serializers.CharField(required=False)
+    message = TextField(required=False)
 
 
 class ClearingPeriodSerializer(serializers.Serializer):
     """PERIOD of API.md, from a `selectors.PeriodView`. The period's own totals cover every
     province; `province` says whose rows are listed (null: all) and `control` totals those rows."""
 
-    period = serializers.CharField(source="label")
+    period = TextField(source="label")
     status = serializers.ChoiceField(choices=PeriodStatus.choices, source="period.status")
-    status_label = serializers.CharField(source="period.get_status_display")
+    status_label = TextField(source="period.get_status_display")
     obligation_count = serializers.IntegerField(source="period.obligation_count")
     individual_fen = serializers.IntegerField(source="period.individual_fen")
     pooled_fen = serializers.IntegerField(source="period.pooled_fen")
     gross_total_fen = serializers.IntegerField(source="period.gross_total_fen")
-    hash_total = serializers.CharField(
+    hash_total = TextField(
         source="period.hash_total", help_text="校验总数（十进制字符串，可能超过 2^53）"
     )
-    checksum = serializers.CharField(source="period.checksum")
+    checksum = TextField(source="period.checksum")
     calculated_at = serializers.DateTimeField(source="period.calculated_at", allow_null=True)
     run_count = serializers.IntegerField(source="period.run_count")
-    province = serializers.CharField(allow_null=True, help_text="所列为哪个省份的数据；null 为全部")
+    province = TextField(allow_null=True, help_text="所列为哪个省份的数据；null 为全部")
     control = ClearingControlSerializer()
     progress = ClearingProgressSerializer(allow_null=True)
     pairs = ClearingPairSerializer(many=True)
@@ -112,12 +112,12 @@ class ClearingPeriodSerializer(serializers.Serializer):
 
 
 class ClearingPeriodRowSerializer(serializers.Serializer):
-    period = serializers.CharField(source="period.label")
+    period = TextField(source="period.label")
     status = serializers.ChoiceField(choices=PeriodStatus.choices, source="period.status")
-    status_label = serializers.CharField(source="period.get_status_display")
+    status_label = TextField(source="period.get_status_display")
     obligation_count = serializers.IntegerField(source="period.obligation_count")
     gross_total_fen = serializers.IntegerField(source="period.gross_total_fen")
-    checksum = serializers.CharField(source="period.checksum")
+    checksum = TextField(source="period.checksum")
     calculated_at = serializers.DateTimeField(source="period.calculated_at", allow_null=True)
     run_count = serializers.IntegerField(source="period.run_count")
     own_statement = serializers.ChoiceField(
@@ -131,7 +131,7 @@ class ClearingStatementActionSerializer(ClearingStatementSerializer):
     """The statement just written, with its period's status after the write (it becomes
     `confirmed` when this was the last statement to confirm)."""
 
-    period = serializers.CharField(source="period.label")
+    period = TextField(source="period.label")
     period_status = serializers.ChoiceField(choices=PeriodStatus.choices, source="period.status")
 
 
@@ -139,7 +139,7 @@ class ClearingInstructionActionSerializer(ClearingInstructionSerializer):
     """The instruction just marked paid, with its period's status after the write (`closed`
     when this was the last instruction to pay)."""
 
-    period = serializers.CharField(source="period.label")
+    period = TextField(source="period.label")
     period_status = serializers.ChoiceField(choices=PeriodStatus.choices, source="period.status")
 
 
@@ -245,7 +245,7 @@ class StatementDisputeApi(APIView):
     permission_classes = [allowed("clearing.statement")]
 
     class DisputeInputSerializer(serializers.Serializer):
-        note = serializers.CharField(max_length=500)
+        note = TextField(max_length=500)
 
     @extend_schema(
         parameters=[MONTH_PARAMETER, PROVINCE_PARAMETER],
@@ -267,7 +267,7 @@ class InstructionPaidApi(APIView):
     permission_classes = [allowed("clearing.pay")]
 
     class PaidInputSerializer(serializers.Serializer):
-        bank_ref = serializers.CharField(max_length=64)
+        bank_ref = TextField(max_length=64)
 
     @extend_schema(
         parameters=[
@@ -297,19 +297,19 @@ class AdjustmentCreateApi(APIView):
         payee = RegionCodeField()
         individual_fen = serializers.IntegerField(min_value=-MONEY_LIMIT, max_value=MONEY_LIMIT)
         pooled_fen = serializers.IntegerField(min_value=-MONEY_LIMIT, max_value=MONEY_LIMIT)
-        reason = serializers.CharField(max_length=500)
+        reason = TextField(max_length=500)
         period = MonthField(required=False)
 
     class AdjustmentOutputSerializer(serializers.Serializer):
         id = serializers.IntegerField()
         period = MonthField()
-        payer = serializers.CharField(source="payer_id")
-        payee = serializers.CharField(source="payee_id")
+        payer = TextField(source="payer_id")
+        payee = TextField(source="payee_id")
         individual_fen = serializers.IntegerField()
         pooled_fen = serializers.IntegerField()
         amount_fen = serializers.IntegerField()
-        reason = serializers.CharField()
-        created_by = serializers.CharField(source="created_by.username")
+        reason = TextField()
+        created_by = TextField(source="created_by.username")
         created_at = serializers.DateTimeField()
 
     @extend_schema(request=AdjustmentInputSerializer, responses={201: AdjustmentOutputSerializer})

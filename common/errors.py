@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
 from rest_framework import exceptions, status
@@ -80,6 +80,11 @@ def api_exception_handler(exc, context):
     """Every error leaves as `{"code", "message", "fields"?}` with a Chinese message."""
     if isinstance(exc, ApplicationError):
         return Response(exc.as_body(), status=exc.status)
+    if isinstance(exc, RequestDataTooBig):
+        return Response(
+            {"code": "TOO_LARGE", "message": "请求内容过大，请减少提交的内容或分批提交。"},
+            status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
+        )
     if isinstance(exc, DjangoValidationError):
         exc = exceptions.ValidationError(as_serializer_error(exc))
     elif isinstance(exc, Http404):

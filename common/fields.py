@@ -27,7 +27,24 @@ class MonthField(serializers.Field):
         return value.strftime("%Y-%m")
 
 
+class TextField(serializers.CharField):
+    """A CharField that takes text only: DRF's own turns a number into a string (12345 → "12345")
+    and would save it as a name or a note."""
+
+    default_error_messages = {"invalid": "应为文本。"}
+
+    def to_internal_value(self, data) -> str:
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
 class RegionCodeField(serializers.RegexField):
+    def to_internal_value(self, data) -> str:
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
     def __init__(self, **kwargs):
         super().__init__(
             r"^[0-9]{6}$", error_messages={"invalid": "区划代码应为6位数字。"}, **kwargs

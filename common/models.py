@@ -16,6 +16,7 @@ class AuditRecord(models.Model):
     """Who did what to which record, and when. One row per write, in the write's transaction.
 
     State transitions of workflow legs are logged by django-fsm-log; every other write lands here.
+    Append-only: never updated or deleted by the app, and on PostgreSQL a trigger refuses it.
     """
 
     at = models.DateTimeField("时间", auto_now_add=True, db_index=True)
@@ -33,6 +34,11 @@ class AuditRecord(models.Model):
     target_type = models.CharField("对象类型", max_length=64)
     target_id = models.CharField("对象标识", max_length=64, db_index=True)
     data = models.JSONField("内容", default=dict, blank=True)
+    # The hash chain (common/audit.py): `seq` orders sealed records, `hash` covers this record and
+    # the previous one's hash. Written once by the sealer; PostgreSQL refuses any other change.
+    seq = models.BigIntegerField("链序号", null=True, blank=True, unique=True)
+    prev_hash = models.CharField("前一记录哈希", max_length=64, blank=True)
+    hash = models.CharField("记录哈希", max_length=64, blank=True)
 
     class Meta:
         verbose_name = "操作记录"

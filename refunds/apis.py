@@ -14,7 +14,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from common.errors import ApplicationError
-from common.fields import MonthField, RegionCodeField
+from common.fields import MonthField, RegionCodeField, TextField
 from common.masking import mask_account_no, mask_id_number, mask_name
 from common.pagination import Pagination, paginated_response
 from common.permissions import allowed
@@ -35,12 +35,12 @@ MAX_MONTHS = 600  # fifty years of months: far above any real application
 class RefundDuplicateEntrySerializer(serializers.Serializer):
     """One payment of a month paid twice (a `selectors.Entry`)."""
 
-    region = serializers.CharField()
-    province = serializers.CharField()
+    region = TextField()
+    province = TextField()
     scheme = serializers.ChoiceField(choices=Scheme.choices)
     identity = serializers.ChoiceField(choices=Identity.choices)
     base_fen = serializers.IntegerField()
-    refund_no = serializers.CharField(
+    refund_no = TextField(
         allow_blank=True, help_text="已在办理（或已退费）的退费编号；空串为尚未申请退费"
     )
 
@@ -59,16 +59,16 @@ class RefundDuplicatesSerializer(serializers.Serializer):
 class RefundIdentitySerializer(serializers.Serializer):
     """A period's identity as declared in the application (step 1)."""
 
-    region = serializers.CharField()
-    start = serializers.CharField(help_text="YYYY-MM")
-    end = serializers.CharField(help_text="YYYY-MM")
+    region = TextField()
+    start = TextField(help_text="YYYY-MM")
+    end = TextField(help_text="YYYY-MM")
     identity = serializers.ChoiceField(choices=Identity.choices)
 
 
 class RefundMonthSerializer(serializers.Serializer):
     month = MonthField()
     identity = serializers.ChoiceField(choices=Identity.choices)
-    identity_label = serializers.CharField(source="get_identity_display")
+    identity_label = TextField(source="get_identity_display")
     base_fen = serializers.IntegerField()
     rate = serializers.DecimalField(
         max_digits=4,
@@ -84,36 +84,39 @@ class RefundMonthSerializer(serializers.Serializer):
 
 
 class RefundBankSerializer(serializers.Serializer):
-    bank_name = serializers.CharField()
+    bank_name = TextField()
     account_no = serializers.SerializerMethodField(help_text="银行账号，只显示后四位")
-    holder_name = serializers.CharField()
+    holder_name = serializers.SerializerMethodField(help_text="户名（脱敏；须为参保人本人）")
 
     def get_account_no(self, refund: Refund) -> str:
         return mask_account_no(refund.account_no)
+
+    def get_holder_name(self, refund: Refund) -> str:
+        return mask_name(refund.holder_name)
 
 
 class RefundSerializer(serializers.Serializer):
     """REFUND of API.md (its months prefetched in order: see `selectors.with_months`)."""
 
-    refund_no = serializers.CharField()
+    refund_no = TextField()
     status = serializers.ChoiceField(choices=RefundStatus.choices)
-    status_label = serializers.CharField(source="get_status_display")
+    status_label = TextField(source="get_status_display")
     id_number = serializers.SerializerMethodField(help_text="社会保障号码（脱敏）")
     name = serializers.SerializerMethodField(help_text="姓名（脱敏）")
-    refund_region = serializers.CharField(source="account.region_id", help_text="退费参保地")
-    refund_region_name = serializers.CharField(source="account.region.name")
-    province = serializers.CharField(source="province_id", help_text="退费省份")
+    refund_region = TextField(source="account.region_id", help_text="退费参保地")
+    refund_region_name = TextField(source="account.region.name")
+    province = TextField(source="province_id", help_text="退费省份")
     scheme = serializers.ChoiceField(choices=Scheme.choices, source="account.scheme")
     channel = serializers.ChoiceField(choices=Channel.choices)
-    accepting_office = serializers.CharField(source="accepting_office.code")
-    accepting_office_name = serializers.CharField(source="accepting_office.name")
+    accepting_office = TextField(source="accepting_office.code")
+    accepting_office_name = TextField(source="accepting_office.name")
     identities = RefundIdentitySerializer(many=True)
     months = RefundMonthSerializer(many=True)
     amount_fen = serializers.IntegerField(help_text="退费金额（分）")
     credited_fen = serializers.IntegerField(help_text="支付时冲减个人账户的金额（分）")
     bank = RefundBankSerializer(source="*")
-    note = serializers.CharField(allow_blank=True, help_text="审批不通过的原因")
-    voucher_no = serializers.CharField(allow_blank=True)
+    note = TextField(allow_blank=True, help_text="审批不通过的原因")
+    voucher_no = TextField(allow_blank=True)
     paid_at = serializers.DateTimeField(allow_null=True)
     created_at = serializers.DateTimeField()
 
@@ -176,13 +179,9 @@ class RefundIdentityInputSerializer(serializers.Serializer):
 
 
 class RefundBankInputSerializer(serializers.Serializer):
-    bank_name = serializers.CharField(max_length=64, allow_blank=True)
-    account_no = serializers.CharField(
-        max_length=64, allow_blank=True, help_text="12至30位数字（可含空格）"
-    )
-    holder_name = serializers.CharField(
-        max_length=64, allow_blank=True, help_text="户名须为参保人本人"
-    )
+    bank_name = TextField(max_length=64, allow_blank=True)
+    account_no = TextField(max_length=64, allow_blank=True, help_text="12至30位数字（可含空格）")
+    holder_name = TextField(max_length=64, allow_blank=True, help_text="户名须为参保人本人")
 
 
 class RefundCollectionApi(APIView):
@@ -191,10 +190,10 @@ class RefundCollectionApi(APIView):
 
     class RefundFilterSerializer(serializers.Serializer):
         status = serializers.ChoiceField(choices=RefundStatus.choices, required=False)
-        id_number = serializers.CharField(max_length=18, required=False)
+        id_number = TextField(max_length=18, required=False)
 
     class RefundSubmitInputSerializer(serializers.Serializer):
-        id_number = serializers.CharField(max_length=18)
+        id_number = TextField(max_length=18)
         channel = serializers.ChoiceField(choices=Channel.choices)
         refund_region = RegionCodeField(
             help_text="退费方向：退哪个参保地的月份（其区划代码或省级代码）"
@@ -276,7 +275,7 @@ class RefundRejectApi(APIView):
     permission_classes = [allowed("refund.approve")]
 
     class RefundRejectInputSerializer(serializers.Serializer):
-        note = serializers.CharField(max_length=500, allow_blank=True)
+        note = TextField(max_length=500, allow_blank=True)
 
     @extend_schema(
         parameters=[REFUND_NO_PARAMETER],
@@ -297,7 +296,7 @@ class RefundPayApi(APIView):
     permission_classes = [allowed("refund.pay")]
 
     class RefundPayInputSerializer(serializers.Serializer):
-        voucher_no = serializers.CharField(max_length=64, allow_blank=True)
+        voucher_no = TextField(max_length=64, allow_blank=True)
 
     @extend_schema(
         parameters=[REFUND_NO_PARAMETER],

@@ -2,7 +2,8 @@
 
 from decimal import Decimal
 
-from django.contrib.auth import authenticate
+from django.conf import settings
+from django.contrib.auth import authenticate, user_logged_in
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.authtoken.models import Token
@@ -11,8 +12,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from common.errors import ApplicationError
-from common.fields import MonthField, RegionCodeField
-from common.pagination import paginated_response
+from common.fields import MonthField, RegionCodeField, TextField
+from common.pagination import Pagination, paginated_response
 from common.permissions import allowed
 from common.scope import scope_for
 from registry import selectors, services
@@ -24,33 +25,43 @@ class AuthFailed(ApplicationError):
     default_code = "AUTHENTICATION_FAILED"
 
 
+class LockedOut(ApplicationError):
+    status = status.HTTP_429_TOO_MANY_REQUESTS
+    default_code = "LOCKED_OUT"
+
+
 class TokenObtainApi(APIView):
     authentication_classes = []
     permission_classes = [AllowAny]
 
     class TokenObtainInputSerializer(serializers.Serializer):
-        username = serializers.CharField(max_length=150)
-        password = serializers.CharField(max_length=128, trim_whitespace=False)
+        username = TextField(max_length=150)
+        password = TextField(max_length=128, trim_whitespace=False)
 
     @extend_schema(
         request=TokenObtainInputSerializer,
-        responses=inline_serializer("Token", {"token": serializers.CharField()}),
+        responses=inline_serializer("Token", {"token": TextField()}),
         auth=[],
     )
     def post(self, request):
         data = self.TokenObtainInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        user = authenticate(request, **data.validated_data)
+        # django-axes counts failures and flags a lockout on the Django request (not DRF's wrapper).
+        user = authenticate(request._request, **data.validated_data)
         if user is None:
+            if getattr(request._request, "axes_locked_out", False):
+                raise LockedOut(settings.AXES_COOLOFF_MESSAGE)
             raise AuthFailed("用户名或密码错误。")
+        # A token is a sign-in: last_login is set and django-axes clears the failure count.
+        user_logged_in.send(sender=type(user), request=request._request, user=user)
         token, _ = Token.objects.get_or_create(user=user)
         return Response({"token": token.key})
 
 
 class AccountOutputSerializer(serializers.Serializer):
-    region = serializers.CharField(source="region_id")
-    region_name = serializers.CharField(source="region.name")
-    province = serializers.CharField(source="province_id")
+    region = TextField(source="region_id")
+    region_name = TextField(source="region.name")
+    province = TextField(source="province_id")
     scheme = serializers.ChoiceField(choices=InsuranceAccount.Scheme.choices)
     account_type = serializers.ChoiceField(choices=InsuranceAccount.AccountType.choices)
     status = serializers.ChoiceField(choices=InsuranceAccount.Status.choices)
@@ -60,10 +71,10 @@ class AccountOutputSerializer(serializers.Serializer):
 
 
 class PersonOutputSerializer(serializers.Serializer):
-    id_number = serializers.CharField()
-    name = serializers.CharField()
+    id_number = TextField()
+    name = TextField()
     status = serializers.ChoiceField(choices=Person.Status.choices)
-    hukou_region = serializers.CharField(source="hukou_region_id")
+    hukou_region = TextField(source="hukou_region_id")
     accounts = AccountOutputSerializer(many=True)
 
 
@@ -82,8 +93,8 @@ class PersonRegisterApi(APIView):
     permission_classes = [allowed("person.register")]
 
     class PersonRegisterInputSerializer(serializers.Serializer):
-        id_number = serializers.CharField(max_length=18)
-        name = serializers.CharField(max_length=64)
+        id_number = TextField(max_length=18)
+        name = TextField(max_length=64)
         hukou_region = RegionCodeField()
 
     @extend_schema(request=PersonRegisterInputSerializer, responses={201: PersonOutputSerializer})
@@ -115,9 +126,9 @@ class ContributionRecordApi(APIView):
         )
 
     class ContributionRecordOutputSerializer(serializers.Serializer):
-        region = serializers.CharField(source="account.region_id")
+        region = TextField(source="account.region_id")
         month = MonthField()
-        identity = serializers.CharField()
+        identity = TextField()
         base_fen = serializers.IntegerField()
 
     @extend_schema(
@@ -136,23 +147,24 @@ class ContributionRecordApi(APIView):
 
 
 class OfficeOutputSerializer(serializers.Serializer):
-    code = serializers.CharField()
-    name = serializers.CharField()
-    region = serializers.CharField(source="region_id")
-    region_name = serializers.CharField(source="region.name")
-    province = serializers.CharField(source="province_id")
-    province_name = serializers.CharField(source="province.name")
+    code = TextField()
+    name = TextField()
+    region = TextField(source="region_id")
+    region_name = TextField(source="region.name")
+    province = TextField(source="province_id")
+    province_name = TextField(source="province.name")
     national = serializers.BooleanField()
-    address = serializers.CharField()
-    phone = serializers.CharField()
+    address = TextField()
+    phone = TextField()
 
 
 class OfficeListApi(APIView):
     permission_classes = [allowed("office.view")]
+    pagination_class = Pagination  # the schema documents the answer as a page
 
     class OfficeListFilterSerializer(serializers.Serializer):
         province = RegionCodeField(required=False)
-        q = serializers.CharField(required=False, max_length=64)
+        q = TextField(required=False, max_length=64)
 
     @extend_schema(
         parameters=[
@@ -181,9 +193,9 @@ class RegionListApi(APIView):
         parent = RegionCodeField(required=False)
 
     class RegionOutputSerializer(serializers.Serializer):
-        code = serializers.CharField()
-        name = serializers.CharField()
-        level = serializers.CharField()
+        code = TextField()
+        name = TextField()
+        level = TextField()
 
     @extend_schema(parameters=[RegionFilterSerializer], responses=RegionOutputSerializer(many=True))
     def get(self, request):
@@ -198,12 +210,12 @@ class ModuleSwitchApi(APIView):
 
     class ModuleSwitchInputSerializer(serializers.Serializer):
         suspended = serializers.BooleanField()
-        notice = serializers.CharField(max_length=500, allow_blank=True, required=False, default="")
+        notice = TextField(max_length=500, allow_blank=True, required=False, default="")
 
     class ModuleSwitchOutputSerializer(serializers.Serializer):
-        name = serializers.CharField()
+        name = TextField()
         suspended = serializers.BooleanField()
-        notice = serializers.CharField()
+        notice = TextField()
         updated_at = serializers.DateTimeField()
 
     @extend_schema(request=ModuleSwitchInputSerializer, responses=ModuleSwitchOutputSerializer)

@@ -114,6 +114,7 @@ def contribution_record(
 ) -> ContributionMonth:
     """缴费记录: one paid month on the person's account in `region` (opened if missing)."""
     registry_ensure_writable()
+    place = region_get(region)  # an unknown code is bad input (400), whoever sends it
     scope_for(actor).require("contribution.record", [region])
     if month > timezone.localdate().replace(day=1):
         raise ApplicationError(
@@ -124,7 +125,6 @@ def contribution_record(
         raise NotFound("未找到该社会保障号码对应的参保人员。")
     account = account_for(person, region, scheme)
     if account is None:
-        place = region_get(region)
         account = InsuranceAccount.objects.create(
             person=person,
             region=place,

@@ -37,3 +37,7 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 # Serve static files straight from the app folders (no collectstatic outside production).
 WHITENOISE_USE_FINDERS = True
+
+# django-axes stays on (tests/test_security.py tests it): failed logins are rows in the test
+# database, rolled back or flushed after each test, so no test inherits another's failures.
+AXES_ENABLED = True

@@ -4,6 +4,7 @@ from django.urls import include, path, register_converter
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from common.converters import MonthConverter
+from common.health import health
 from registry import apis as registry_apis
 from registry import views as registry_views
 from transfer import apis as transfer_apis
@@ -63,6 +64,7 @@ api_v1 = [
 ]
 
 urlpatterns = [
+    path("health/", health, name="health"),  # no login: load balancers and monitoring
     path("", registry_views.dashboard, name="dashboard"),
     path(
         "login/",

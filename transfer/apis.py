@@ -20,8 +20,9 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from common.errors import ApplicationError, Conflict
-from common.fields import RegionCodeField
-from common.pagination import paginated_response
+from common.fields import MonthField, RegionCodeField, TextField
+from common.masking import mask_id_number, mask_name
+from common.pagination import Pagination, paginated_response
 from common.permissions import allowed
 from common.scope import scope_for
 from registry.models import Scheme
@@ -32,8 +33,8 @@ from transfer.models import Channel, IdempotencyKey, MaterialKind, RefuseCode, S
 
 
 class ReasonSerializer(serializers.Serializer):
-    code = serializers.CharField()
-    message = serializers.CharField()
+    code = TextField()
+    message = TextField()
 
 
 class InfoSheetSerializer(serializers.Serializer):
@@ -43,32 +44,32 @@ class InfoSheetSerializer(serializers.Serializer):
     individual_fen = serializers.IntegerField()
     pooled_fen = serializers.IntegerField()
     total_fen = serializers.IntegerField()
-    duplicate_months = serializers.ListField(child=serializers.CharField())
+    duplicate_months = serializers.ListField(child=TextField())
 
 
 class TimelineSerializer(serializers.Serializer):
     at = serializers.DateTimeField()
-    action = serializers.CharField()
-    status = serializers.CharField()
-    actor = serializers.CharField()
-    office = serializers.CharField()
-    note = serializers.CharField(allow_blank=True)
+    action = TextField()
+    status = TextField()
+    actor = TextField()
+    office = TextField()
+    note = TextField(allow_blank=True)
 
 
 class LetterSerializer(serializers.Serializer):
     """联系函 (traditional model): its number, when and by which office it was issued."""
 
-    letter_no = serializers.CharField()
+    letter_no = TextField()
     issued_at = serializers.DateTimeField()
-    office = serializers.CharField(source="office.code")
-    office_name = serializers.CharField(source="office.name")
+    office = TextField(source="office.code")
+    office_name = TextField(source="office.name")
 
 
 class RemittanceSerializer(serializers.Serializer):
     """基金划转 (traditional model): the remitted amount and voucher; the receipt once confirmed."""
 
     amount_fen = serializers.IntegerField()
-    voucher_no = serializers.CharField()
+    voucher_no = TextField()
     remitted_at = serializers.DateTimeField()
     received_fen = serializers.IntegerField(allow_null=True)
     received_at = serializers.DateTimeField(allow_null=True)
@@ -79,31 +80,31 @@ class FundRuleSerializer(serializers.Serializer):
     `pooled_from` on (null: the individual account alone), and whether the months count in the
     incoming scheme."""
 
-    pooled_from = serializers.DateField(format="%Y-%m", allow_null=True)
+    pooled_from = MonthField(allow_null=True)
     months_merge = serializers.BooleanField()
-    source = serializers.CharField()
+    source = TextField()
 
 
 class TransferSerializer(serializers.Serializer):
     """TRANSFER of API.md. `letter` and `remittance` come from `selectors.with_details` (null
     until issued / remitted, and always for a periodic leg)."""
 
-    transfer_no = serializers.CharField()
-    application_no = serializers.CharField(source="application.application_no")
-    id_number = serializers.CharField(source="application.person.id_number")
-    name = serializers.CharField(source="application.name")
-    mode = serializers.CharField()
-    mode_label = serializers.CharField(source="get_mode_display")
-    out_scheme = serializers.CharField()
-    out_region = serializers.CharField(source="out_region_id")
-    out_province = serializers.CharField(source="out_province_id")
-    in_scheme = serializers.CharField(source="application.in_scheme")
-    in_region = serializers.CharField(source="application.in_region_id")
-    in_province = serializers.CharField(source="in_province_id")
+    transfer_no = TextField()
+    application_no = TextField(source="application.application_no")
+    id_number = TextField(source="application.person.id_number")
+    name = TextField(source="application.name")
+    mode = TextField()
+    mode_label = TextField(source="get_mode_display")
+    out_scheme = TextField()
+    out_region = TextField(source="out_region_id")
+    out_province = TextField(source="out_province_id")
+    in_scheme = TextField(source="application.in_scheme")
+    in_region = TextField(source="application.in_region_id")
+    in_province = TextField(source="in_province_id")
     status = serializers.ChoiceField(choices=Status.choices)
-    status_label = serializers.CharField(source="get_status_display")
+    status_label = TextField(source="get_status_display")
     reasons = ReasonSerializer(many=True)
-    refuse_code = serializers.CharField(allow_blank=True)
+    refuse_code = TextField(allow_blank=True)
     info_sheet = InfoSheetSerializer(source="current_sheet", allow_null=True)
     deadline = serializers.DateField(allow_null=True)
     overdue = serializers.BooleanField()
@@ -115,6 +116,17 @@ class TransferSerializer(serializers.Serializer):
     @extend_schema_field(FundRuleSerializer)
     def get_fund_rule(self, leg) -> dict:
         return FundRuleSerializer(fund_rule(leg.out_scheme, leg.application.in_scheme)).data
+
+
+class TransferListItemSerializer(TransferSerializer):
+    """TRANSFER as a list shows it (DESIGN.md §3): the ID number and name masked; the full values
+    are on `GET /api/v1/transfers/{transfer_no}/`."""
+
+    def to_representation(self, leg) -> dict:
+        data = super().to_representation(leg)
+        data["id_number"] = mask_id_number(data["id_number"])
+        data["name"] = mask_name(data["name"])
+        return data
 
 
 def transfer_response(leg, status_code=status.HTTP_200_OK) -> Response:
@@ -129,8 +141,8 @@ class OutSerializer(serializers.Serializer):
 
 class ApplicantSerializer(serializers.Serializer):
     kind = serializers.ChoiceField(choices=["self", "agent"])
-    name = serializers.CharField(max_length=64, required=False, allow_blank=True)
-    id_number = serializers.CharField(max_length=18, required=False, allow_blank=True)
+    name = TextField(max_length=64, required=False, allow_blank=True)
+    id_number = TextField(max_length=18, required=False, allow_blank=True)
     power_of_attorney = serializers.BooleanField(required=False, default=False)
 
 
@@ -138,12 +150,12 @@ class TransferApplicationCreateApi(APIView):
     permission_classes = [allowed("transfer.apply")]
 
     class TransferApplicationInputSerializer(serializers.Serializer):
-        id_number = serializers.CharField(max_length=18)
-        name = serializers.CharField(max_length=64)
+        id_number = TextField(max_length=18)
+        name = TextField(max_length=64)
         phone = serializers.RegexField(
             services.PHONE, error_messages={"invalid": "联系电话格式不正确。"}
         )
-        hukou_address = serializers.CharField(max_length=200)
+        hukou_address = TextField(max_length=200)
         in_scheme = serializers.ChoiceField(choices=Scheme.choices)
         in_region = RegionCodeField()
         outs = OutSerializer(many=True, allow_empty=False, max_length=services.MAX_OUTS)
@@ -152,7 +164,7 @@ class TransferApplicationCreateApi(APIView):
         applicant = ApplicantSerializer(required=False)
 
     class TransferApplicationOutputSerializer(serializers.Serializer):
-        application_no = serializers.CharField()
+        application_no = TextField()
         transfers = TransferSerializer(many=True)
 
     @extend_schema(
@@ -259,23 +271,24 @@ class TransferDetailApi(APIView):
 
 class TransferListApi(APIView):
     permission_classes = [allowed("transfer.view")]
+    pagination_class = Pagination  # the schema documents the answer as a page
 
     class TransferFilterSerializer(serializers.Serializer):
         status = serializers.ChoiceField(choices=Status.choices, required=False)
         province = RegionCodeField(required=False)
         overdue = serializers.BooleanField(required=False, allow_null=True, default=None)
-        q = serializers.CharField(required=False, max_length=44)
+        q = TextField(required=False, max_length=44)
 
     @extend_schema(
         parameters=[TransferFilterSerializer, OpenApiParameter("page", int)],
-        responses=TransferSerializer(many=True),
+        responses=TransferListItemSerializer(many=True),
     )
     def get(self, request):
         filters = self.TransferFilterSerializer(data=request.query_params)
         filters.is_valid(raise_exception=True)
         legs = selectors.leg_list(scope=scope_for(request.user), **filters.validated_data)
         return paginated_response(
-            serializer_class=TransferSerializer,
+            serializer_class=TransferListItemSerializer,
             queryset=legs,
             request=request,
             view=self,
@@ -301,7 +314,7 @@ class ProgressApi(APIView):
 
 
 class NoteSerializer(serializers.Serializer):
-    note = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
+    note = TextField(max_length=500, required=False, allow_blank=True, default="")
 
 
 class RefuseSerializer(NoteSerializer):
@@ -312,7 +325,7 @@ class RemitSerializer(serializers.Serializer):
     # The amount must equal the sheet's total (else the service's AMOUNT_MISMATCH names both
     # figures); a blank voucher reaches the service, which says what to fill in.
     amount_fen = serializers.IntegerField(min_value=0)
-    voucher_no = serializers.CharField(max_length=64, allow_blank=True)
+    voucher_no = TextField(max_length=64, allow_blank=True)
 
 
 class ReceiveSerializer(serializers.Serializer):

@@ -18,7 +18,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from common.errors import ApplicationError, NotFound
-from common.fields import RegionCodeField
+from common.fields import RegionCodeField, TextField
 from common.files import document_response
 from common.masking import mask_id_number, mask_name
 from common.pagination import Pagination, paginated_response
@@ -55,37 +55,35 @@ def _id_number(value: str) -> str:
 class OpenTransferSerializer(serializers.Serializer):
     """The transfer leg out of the account that is still in progress."""
 
-    transfer_no = serializers.CharField()
+    transfer_no = TextField()
     status = serializers.ChoiceField(choices=TransferStatus.choices)
-    status_label = serializers.CharField(source="get_status_display")
+    status_label = TextField(source="get_status_display")
 
 
 class RefusedTransferSerializer(serializers.Serializer):
     """The leg the outgoing province refused for having no records to transfer."""
 
-    transfer_no = serializers.CharField()
+    transfer_no = TextField()
 
 
 class FindingSerializer(serializers.Serializer):
     """One other-province account the pre-check finds (a `selectors.Finding`)."""
 
-    region = serializers.CharField(source="account.region_id")
-    region_name = serializers.CharField(source="account.region.name")
-    province = serializers.CharField(source="account.province_id")
-    province_name = serializers.CharField()
+    region = TextField(source="account.region_id")
+    region_name = TextField(source="account.region.name")
+    province = TextField(source="account.province_id")
+    province_name = TextField()
     scheme = serializers.ChoiceField(choices=Scheme.choices, source="account.scheme")
     account_status = serializers.ChoiceField(choices=AccountStatus.choices, source="account.status")
-    account_status_label = serializers.CharField(source="account.get_status_display")
+    account_status_label = TextField(source="account.get_status_display")
     paid_months = serializers.IntegerField(help_text="未清退的缴费月数")
     kind = serializers.ChoiceField(choices=FINDING_KINDS)
-    guidance = serializers.CharField(help_text="办理指引")
+    guidance = TextField(help_text="办理指引")
     whitelisted = serializers.BooleanField(help_text="已有生效的白名单，不再影响预校验")
     open_transfer = OpenTransferSerializer(source="open_leg", allow_null=True)
     refused_transfer = RefusedTransferSerializer(source="refused_leg", allow_null=True)
-    entry_no = serializers.CharField(
-        source="entry.entry_no", allow_null=True, help_text="生效的白名单编号"
-    )
-    pending_entry_no = serializers.CharField(
+    entry_no = TextField(source="entry.entry_no", allow_null=True, help_text="生效的白名单编号")
+    pending_entry_no = TextField(
         source="pending.entry_no", allow_null=True, help_text="待审核的白名单编号"
     )
 
@@ -94,8 +92,8 @@ class PrecheckSerializer(serializers.Serializer):
     passed = serializers.BooleanField(help_text="没有未列入白名单的外省缴费记录")
     id_number = serializers.SerializerMethodField(help_text="社会保障号码（脱敏）")
     name = serializers.SerializerMethodField(help_text="姓名（脱敏）")
-    benefit_province = serializers.CharField(source="benefit_province.code")
-    benefit_province_name = serializers.CharField(source="benefit_province.name")
+    benefit_province = TextField(source="benefit_province.code")
+    benefit_province_name = TextField(source="benefit_province.name")
     findings = FindingSerializer(many=True)
 
     def get_id_number(self, result: selectors.Precheck) -> str:
@@ -112,7 +110,7 @@ class RetirementPrecheckApi(APIView):
     permission_classes = [allowed("whitelist.precheck")]
 
     class PrecheckInputSerializer(serializers.Serializer):
-        id_number = serializers.CharField(max_length=18)
+        id_number = TextField(max_length=18)
         benefit_region = RegionCodeField(help_text="待遇领取地区划代码（或其省级代码）")
 
     @extend_schema(request=PrecheckInputSerializer, responses=PrecheckSerializer)
@@ -134,47 +132,47 @@ class RetirementPrecheckApi(APIView):
 
 class EntryTimelineSerializer(serializers.Serializer):
     at = serializers.DateTimeField()
-    action = serializers.CharField()
-    label = serializers.CharField()
-    status = serializers.CharField()
-    actor = serializers.CharField()
-    office = serializers.CharField()
-    note = serializers.CharField(allow_blank=True)
+    action = TextField()
+    label = TextField()
+    status = TextField()
+    actor = TextField()
+    office = TextField()
+    note = TextField(allow_blank=True)
 
 
 class WhitelistEntrySerializer(serializers.Serializer):
     """ENTRY: the excluded account, the reason and its evidence, who made and checked it."""
 
-    entry_no = serializers.CharField()
+    entry_no = TextField()
     status = serializers.ChoiceField(choices=EntryStatus.choices)
-    status_label = serializers.CharField(source="get_status_display")
+    status_label = TextField(source="get_status_display")
     id_number = serializers.SerializerMethodField(help_text="社会保障号码（脱敏）")
     name = serializers.SerializerMethodField(help_text="姓名（脱敏）")
-    region = serializers.CharField(source="account.region_id", help_text="外省参保地")
-    region_name = serializers.CharField(source="account.region.name")
-    province = serializers.CharField(source="account.province_id")
-    province_name = serializers.CharField(source="account.province.name")
+    region = TextField(source="account.region_id", help_text="外省参保地")
+    region_name = TextField(source="account.region.name")
+    province = TextField(source="account.province_id")
+    province_name = TextField(source="account.province.name")
     scheme = serializers.ChoiceField(choices=Scheme.choices, source="account.scheme")
-    benefit_province = serializers.CharField(source="benefit_province_id")
-    benefit_province_name = serializers.CharField(source="benefit_province.name")
+    benefit_province = TextField(source="benefit_province_id")
+    benefit_province_name = TextField(source="benefit_province.name")
     reason = serializers.ChoiceField(choices=Reason.choices)
-    reason_label = serializers.CharField(source="get_reason_display")
-    evidence = serializers.CharField(help_text="证明材料及其出具机构")
-    evidence_name = serializers.CharField(allow_blank=True, help_text="证明材料的原文件名")
-    evidence_content_type = serializers.CharField()
+    reason_label = TextField(source="get_reason_display")
+    evidence = TextField(help_text="证明材料及其出具机构")
+    evidence_name = TextField(allow_blank=True, help_text="证明材料的原文件名")
+    evidence_content_type = TextField()
     evidence_url = serializers.SerializerMethodField(help_text="下载证明材料（记入审计日志）")
-    transfer_no = serializers.CharField(
+    transfer_no = TextField(
         source="refused_leg.transfer_no",
         allow_null=True,
         help_text="外省拒绝转出的转移编号（仅原因为外省拒绝转出时）",
     )
-    channel = serializers.CharField()
-    office = serializers.CharField(source="office.code")
-    office_name = serializers.CharField(source="office.name")
-    maker = serializers.CharField(source="maker.username")
-    checker = serializers.CharField(source="checker.username", allow_null=True)
+    channel = TextField()
+    office = TextField(source="office.code")
+    office_name = TextField(source="office.name")
+    maker = TextField(source="maker.username")
+    checker = TextField(source="checker.username", allow_null=True)
     checked_at = serializers.DateTimeField(allow_null=True)
-    note = serializers.CharField(allow_blank=True, help_text="审核不通过或撤销的原因")
+    note = TextField(allow_blank=True, help_text="审核不通过或撤销的原因")
     created_at = serializers.DateTimeField()
     timeline = EntryTimelineSerializer(many=True)
 
@@ -210,23 +208,23 @@ class WhitelistCollectionApi(APIView):
 
     class WhitelistFilterSerializer(serializers.Serializer):
         status = serializers.ChoiceField(choices=EntryStatus.choices, required=False)
-        id_number = serializers.CharField(max_length=18, required=False)
+        id_number = TextField(max_length=18, required=False)
 
     class WhitelistMakeInputSerializer(serializers.Serializer):
-        id_number = serializers.CharField(max_length=18)
+        id_number = TextField(max_length=18)
         region = RegionCodeField(help_text="外省参保地区划代码（或其省级代码）")
         scheme = serializers.ChoiceField(choices=Scheme.choices)
         # A plain string: whatever is sent reaches the service, which answers a refused reason
         # (个人放弃转移 above all) with the rule itself, not a generic "invalid choice".
-        reason = serializers.CharField(
+        reason = TextField(
             max_length=32,
             help_text="CLEARED（已清算）、TRANSFERRED（已转移）或 OUT_REFUSED_NO_RECORDS"
             "（外省拒绝转出：无需要转移的缴费记录）；不得以“个人放弃转移”为由",
         )
-        evidence = serializers.CharField(
+        evidence = TextField(
             max_length=2000, allow_blank=True, help_text="证明材料及其出具机构（不超过500字）"
         )
-        transfer_no = serializers.CharField(
+        transfer_no = TextField(
             max_length=40,
             required=False,
             allow_blank=True,
@@ -340,7 +338,7 @@ class WhitelistRejectApi(APIView):
     permission_classes = [allowed("whitelist.check")]
 
     class WhitelistRejectInputSerializer(serializers.Serializer):
-        note = serializers.CharField(max_length=500, allow_blank=True)
+        note = TextField(max_length=500, allow_blank=True)
 
     @extend_schema(
         parameters=[ENTRY_NO_PARAMETER],
@@ -361,7 +359,7 @@ class WhitelistRevokeApi(APIView):
     permission_classes = [allowed("whitelist.revoke")]
 
     class WhitelistRevokeInputSerializer(serializers.Serializer):
-        reason = serializers.CharField(max_length=500, allow_blank=True)
+        reason = TextField(max_length=500, allow_blank=True)
 
     @extend_schema(
         parameters=[ENTRY_NO_PARAMETER],

@@ -151,12 +151,12 @@ def test_submit_two_flexible_months_at_the_window(clerk_api, accounts):
         }
         for month in ["2020-03", "2020-04"]
     ]
-    # Masked: the ID number, the name, the bank account but its last four digits.
+    # Masked: the ID number, the name (also as the holder's), the bank account but its last four.
     assert (got["id_number"], got["name"]) == ("110101********0001", "严*荣")
     assert got["bank"] == {
         "bank_name": "中国工商银行北京海淀支行",
         "account_no": "***************4567",
-        "holder_name": "严某荣",
+        "holder_name": "严*荣",
     }
     assert got["identities"] == body()["identities"]
     assert (got["note"], got["voucher_no"], got["paid_at"]) == ("", "", None)

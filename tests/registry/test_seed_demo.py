@@ -9,6 +9,7 @@ import pytest
 from django.contrib.auth import authenticate, get_user_model
 from django.core.management import call_command
 from django.db.models import Count, Q
+from django.test import RequestFactory
 from django.utils import timezone
 
 from clearing.models import Obligation, PeriodStatus
@@ -34,6 +35,8 @@ from whitelist import services as whitelist_services
 
 SUMMARY = re.compile(r"^(\w+): 新增 (\d+)，更新 (\d+)，未变 (\d+)$", re.MULTILINE)
 MODELS = (Office, Staff, StaffRole, Person, InsuranceAccount, ContributionMonth)
+
+LOGIN = RequestFactory().post("/login/")  # django-axes wants the request
 
 
 def seed_demo(*args: str) -> tuple[dict[str, tuple[int, int, int]], str]:
@@ -114,19 +117,19 @@ def test_every_role_has_a_demo_login(seeded):
     for role in Role.values:
         staff = Staff.objects.filter(roles__role=role).select_related("user").first()
         assert staff is not None, role
-        user = authenticate(username=staff.user.username, password=DEMO_PASSWORD)
+        user = authenticate(LOGIN, username=staff.user.username, password=DEMO_PASSWORD)
         assert user is not None, role
         assert scope_for(user).has_role(role)
         assert re.search(rf"^{staff.user.username}\s+{DEMO_PASSWORD}\s", output, re.MULTILINE)
 
-    ministry = scope_for(authenticate(username="demo_ministry", password=DEMO_PASSWORD))
+    ministry = scope_for(authenticate(LOGIN, username="demo_ministry", password=DEMO_PASSWORD))
     assert ministry.national and ministry.roles == {"ministry", "finance"}
-    assert scope_for(authenticate(username="jl_reviewer", password=DEMO_PASSWORD)).province == (
-        "220000"
-    )
-    admin = authenticate(username="demo_admin", password=DEMO_PASSWORD)
+    assert scope_for(
+        authenticate(LOGIN, username="jl_reviewer", password=DEMO_PASSWORD)
+    ).province == ("220000")
+    admin = authenticate(LOGIN, username="demo_admin", password=DEMO_PASSWORD)
     assert admin.is_staff and scope_for(admin).can("module.switch")
-    assert not authenticate(username="demo_clerk", password=DEMO_PASSWORD).is_staff
+    assert not authenticate(LOGIN, username="demo_clerk", password=DEMO_PASSWORD).is_staff
 
 
 def test_histories_hold_the_cases_later_screens_need(seeded):

@@ -276,7 +276,8 @@ def test_whole_traditional_case_across_the_three_offices(
     for user in (clerk, jilin_reviewer, jilin_finance, beijing_finance):
         assert api(user).get(detail(no)).json() == shown
     listed = api(beijing_finance).get(LIST, {"status": "completed"}).json()["results"]
-    assert listed == [shown]
+    # …the list with the ID number and name masked (DESIGN.md §3).
+    assert listed == [{**shown, "id_number": "110101********0001", "name": "严*荣"}]
 
 
 # --- routing at submission -----------------------------------------------------------------------
