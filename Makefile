@@ -4,7 +4,7 @@
 #   make test              full suite on throwaway PostgreSQL + Redis (+ headless Chromium)
 #   make test PYTEST_ARGS="-k clearing -x"
 #   make lint | make migrations-check | make bench (all benchmarks) | make bench-transfer
-#   make bench-clearing
+#   make bench-clearing | make bench-load
 #   make prod-check         settings.prod + gunicorn + a Celery worker on throwaway PostgreSQL/Redis,
 #                           `check --deploy`, then GET /health/ until 200
 
@@ -17,7 +17,7 @@ PYTEST_ARGS ?=
 # Debian packages the test services need (see scripts/test-services.sh).
 SYSTEM_PACKAGES := postgresql redis-server chromium fonts-noto-cjk
 
-.PHONY: run test lint migrations-check bench bench-transfer bench-clearing prod-check venv system-deps
+.PHONY: run test lint migrations-check bench bench-transfer bench-clearing bench-load prod-check venv system-deps
 
 run: venv
 	$(PY) manage.py migrate --noinput
@@ -38,12 +38,16 @@ bench: system-deps venv
 	bash scripts/test-services.sh $(PY) bench/import_registry.py
 	bash scripts/test-services.sh $(PY) bench/transfer.py
 	bash scripts/test-services.sh $(PY) bench/clearing.py
+	bash scripts/test-services.sh $(PY) bench/load.py
 
 bench-transfer: system-deps venv
 	bash scripts/test-services.sh $(PY) bench/transfer.py
 
 bench-clearing: system-deps venv
 	bash scripts/test-services.sh $(PY) bench/clearing.py
+
+bench-load: system-deps venv
+	bash scripts/test-services.sh $(PY) bench/load.py
 
 prod-check: system-deps venv
 	PY=$(PY) bash scripts/prod-check.sh
