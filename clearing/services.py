@@ -35,7 +35,7 @@ from clearing.models import (
 from clearing.progress import progress_end, progress_start, progress_step
 from common import fsm
 from common.audit import audit_record
-from common.errors import ApplicationError, Conflict, NotFound
+from common.errors import ApplicationError, Conflict, NotFound, invalid, reference_no
 from common.scope import scope_for
 from registry.models import ModuleSwitch, Region
 from registry.services import module_ensure_open
@@ -131,10 +131,6 @@ def obligation_record_for_leg(
     )
 
 
-def _invalid(field: str, message: str) -> ApplicationError:
-    return ApplicationError(message, fields={field: [message]})
-
-
 @transaction.atomic
 def obligation_adjust(
     *,
@@ -155,7 +151,7 @@ def obligation_adjust(
     scope_for(actor).require("clearing.adjust")
     reason = reason.strip()
     if not reason:
-        raise _invalid("reason", "调整须填写原因。")
+        raise invalid("reason", "调整须填写原因。")
     units = set(
         Region.objects.filter(code__in=[payer, payee], settlement_unit=True).values_list(
             "code", flat=True
@@ -163,15 +159,15 @@ def obligation_adjust(
     )
     for field, code in (("payer", payer), ("payee", payee)):
         if code not in units:
-            raise _invalid(field, f"“{code}”不是清算单位（省级代码或新疆生产建设兵团660000）。")
+            raise invalid(field, f"“{code}”不是清算单位（省级代码或新疆生产建设兵团660000）。")
     if payer == payee:
-        raise _invalid("payee", "付款省份与收款省份不能相同。")
+        raise invalid("payee", "付款省份与收款省份不能相同。")
     if individual_fen == 0 and pooled_fen == 0:
-        raise _invalid("individual_fen", "调整金额不能为零。")
+        raise invalid("individual_fen", "调整金额不能为零。")
     current = month_of(timezone.now())
     month = month or current
     if month > current:
-        raise _invalid("period", "不能调整尚未开始的清算期。")
+        raise invalid("period", "不能调整尚未开始的清算期。")
     period = _lock_period(month, create=True)
     _require_status(
         period,
@@ -410,7 +406,7 @@ def statement_dispute(*, actor, month: date, province: str, note: str) -> Statem
     """提出异议: blocks `confirmed` until the ministry corrects and the batch runs again."""
     note = note.strip()
     if not note:
-        raise _invalid("note", "提出异议须填写说明。")
+        raise invalid("note", "提出异议须填写说明。")
     return _statement_write(actor, month, province, StatementStatus.DISPUTED, note)
 
 
@@ -418,9 +414,7 @@ def statement_dispute(*, actor, month: date, province: str, note: str) -> Statem
 def instruction_mark_paid(*, actor, month: date, index: int, bank_ref: str) -> Instruction:
     """已付款: the payer province's finance records the bank reference of one instruction."""
     module_ensure_open(ModuleSwitch.Module.CLEARING)
-    bank_ref = bank_ref.strip()
-    if not bank_ref or len(bank_ref) > 64 or not bank_ref.isprintable():
-        raise _invalid("bank_ref", "请填写银行流水号（不超过64个字符）。")
+    bank_ref = reference_no(bank_ref, field="bank_ref", label="银行流水号")
     period = _lock_period(month)
     instruction = period.instructions.select_for_update().filter(index=index).first()
     if instruction is None:

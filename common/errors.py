@@ -42,6 +42,19 @@ class ApplicationError(Exception):
         return body
 
 
+def invalid(field: str, message: str, code: str = "INVALID") -> ApplicationError:
+    """A 400 naming the one input that is wrong."""
+    return ApplicationError(message, code=code, fields={field: [message]})
+
+
+def reference_no(value: str, *, field: str, label: str) -> str:
+    """A bank voucher or transaction reference as typed: required, printable, at most 64."""
+    value = value.strip()
+    if not value or len(value) > 64 or not value.isprintable():
+        raise invalid(field, f"请填写{label}（不超过64个字符）。")
+    return value
+
+
 class NotAllowed(ApplicationError):
     status = status.HTTP_403_FORBIDDEN
     default_code = "FORBIDDEN"

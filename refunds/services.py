@@ -19,7 +19,7 @@ from django.utils import timezone
 
 from common import fsm
 from common.audit import audit_record
-from common.errors import ApplicationError, Conflict, NotAllowed, NotFound
+from common.errors import Conflict, NotAllowed, NotFound, invalid, reference_no
 from common.masking import mask_id_number
 from common.money import fen_to_yuan, round_fen
 from common.scope import scope_for
@@ -59,10 +59,6 @@ class Bank:
     holder_name: str
 
 
-def _invalid(field: str, message: str, code: str = "INVALID") -> ApplicationError:
-    return ApplicationError(message, code=code, fields={field: [message]})
-
-
 def _accounts_at(person: Person, code: str) -> list[InsuranceAccount]:
     """The person's accounts named by a region code: its own code or its province's."""
     accounts = InsuranceAccount.objects.filter(person=person)
@@ -72,11 +68,11 @@ def _accounts_at(person: Person, code: str) -> list[InsuranceAccount]:
 def _check_bank(bank: Bank, person: Person) -> Bank:
     account_no = re.sub(r"\s", "", bank.account_no)
     if not bank.bank_name.strip() or len(bank.bank_name.strip()) > 64:
-        raise _invalid("bank", "请填写开户银行（不超过64字）。")
+        raise invalid("bank", "请填写开户银行（不超过64字）。")
     if not ACCOUNT_NO.fullmatch(account_no):
-        raise _invalid("bank", "银行账号应为12至30位数字，请核对。", "BANK_ACCOUNT_FORMAT")
+        raise invalid("bank", "银行账号应为12至30位数字，请核对。", "BANK_ACCOUNT_FORMAT")
     if bank.holder_name.strip() != person.name:
-        raise _invalid(
+        raise invalid(
             "bank", "银行账户户名须为参保人本人，请核对后使用本人账户。", "HOLDER_MISMATCH"
         )
     return Bank(bank.bank_name.strip(), account_no, bank.holder_name.strip())
@@ -111,22 +107,22 @@ def refund_submit(
     try:
         id_number = validate_id_number(id_number)
     except ValidationError as bad:
-        raise _invalid("id_number", bad.messages[0], bad.code) from None
+        raise invalid("id_number", bad.messages[0], bad.code) from None
     # One person's refunds are decided one at a time: a month is never taken twice.
     person = Person.objects.select_for_update().filter(id_number=id_number).first()
     if person is None:
-        raise _invalid("id_number", "未找到该社会保障号码对应的参保人员。", "UNKNOWN_PERSON")
+        raise invalid("id_number", "未找到该社会保障号码对应的参保人员。", "UNKNOWN_PERSON")
 
     # Step 1: the identities of the overlapping periods.
     if not identities:
-        raise _invalid("identities", "请维护重复缴费期间的参保身份（起止年月和身份）。")
+        raise invalid("identities", "请维护重复缴费期间的参保身份（起止年月和身份）。")
     for period in identities:
         if period.identity not in Identity.values:
-            raise _invalid("identities", f"参保身份“{period.identity}”无效。")
+            raise invalid("identities", f"参保身份“{period.identity}”无效。")
         if period.start > period.end:
-            raise _invalid("identities", "参保身份的起始年月不能晚于终止年月。")
+            raise invalid("identities", "参保身份的起始年月不能晚于终止年月。")
         if not _accounts_at(person, period.region):
-            raise _invalid("identities", f"参保人员在“{period.region}”没有参保关系。")
+            raise invalid("identities", f"参保人员在“{period.region}”没有参保关系。")
 
     # Step 2: the direction — which account's months are refunded.
     candidates = _accounts_at(person, refund_region)
@@ -136,25 +132,25 @@ def refund_submit(
             if not candidates
             else f"参保人员在“{refund_region}”有多个参保关系，请填写具体的参保地区划代码。"
         )
-        raise _invalid("refund_region", message)
+        raise invalid("refund_region", message)
     (account,) = candidates
     if not months:
-        raise _invalid("months", "请选择退费月份。")
+        raise invalid("months", "请选择退费月份。")
     if len(set(months)) != len(months):
-        raise _invalid("months", "退费月份不能重复。")
+        raise invalid("months", "退费月份不能重复。")
     twice = duplicates(person)
     chosen = []
     for month in sorted(months):
         label = f"{month:%Y-%m}"
         identity = _identity_of(month, account, identities)
         if identity is None:
-            raise _invalid("identities", f"{label} 未维护参保身份，请补充该时间段。")
+            raise invalid("identities", f"{label} 未维护参保身份，请补充该时间段。")
         entries = twice.get(month, [])
         refunded = next(
             (e for e in entries if e.account_id == account.pk and e.identity == identity), None
         )
         if refunded is None:
-            raise _invalid(
+            raise invalid(
                 "months",
                 f"{label} 在退费地没有以“{Identity(identity).label}”身份的重复缴费记录。",
                 "NOT_DUPLICATE",
@@ -166,13 +162,13 @@ def refund_submit(
             )
         kept = {e.identity for e in entries if e is not refunded}
         if identity == Identity.EMPLOYEE and Identity.FLEXIBLE in kept:
-            raise _invalid(
+            raise invalid(
                 "months",
                 f"{label}：{RULE_2025_42}企业职工与灵活就业重复的，只能退灵活就业部分。",
                 "EMPLOYEE_SIDE_KEPT",
             )
         if identity == Identity.FLEXIBLE and Identity.EMPLOYEE in kept and channel != "window":
-            raise _invalid(
+            raise invalid(
                 "channel",
                 f"{label}：企业职工与灵活就业重复，退灵活就业部分的业务仅支持线下办理，"
                 f"请到社保经办窗口申请。{RULE_2025_42}",
@@ -278,7 +274,7 @@ def refund_reject(*, actor, refund_no: str, note: str) -> Refund:
     """审批不通过, with the reason; the months are free to be applied for again."""
     module_ensure_open(ModuleSwitch.Module.REFUNDS)
     if not note.strip():
-        raise _invalid("note", "审批不通过须填写原因。")
+        raise invalid("note", "审批不通过须填写原因。")
     refund = _lock_refund(refund_no)
     scope_for(actor).require("refund.approve", [refund.province_id])
     _require_status(refund, RefundStatus.SUBMITTED)
@@ -292,9 +288,7 @@ def refund_pay(*, actor, refund_no: str, voucher_no: str) -> Refund:
     """退费支付: the refunding province's finance records the payment voucher. The months become
     cleared and the individual account gives back what they had credited, in this transaction."""
     module_ensure_open(ModuleSwitch.Module.REFUNDS)
-    voucher_no = voucher_no.strip()
-    if not voucher_no or len(voucher_no) > 64 or not voucher_no.isprintable():
-        raise _invalid("voucher_no", "请填写付款凭证号（不超过64个字符）。")
+    voucher_no = reference_no(voucher_no, field="voucher_no", label="付款凭证号")
     refund = _lock_refund(refund_no)
     scope_for(actor).require("refund.pay", [refund.province_id])
     _require_status(refund, RefundStatus.APPROVED)

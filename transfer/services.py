@@ -19,7 +19,14 @@ from django.utils import timezone
 from clearing.services import obligation_record_for_leg
 from common import fsm
 from common.audit import audit_record
-from common.errors import ApplicationError, Conflict, NotAllowed, NotFound
+from common.errors import (
+    ApplicationError,
+    Conflict,
+    NotAllowed,
+    NotFound,
+    invalid,
+    reference_no,
+)
 from common.masking import mask_id_number
 from common.money import fen_to_yuan
 from common.scope import Role, province_of, scope_for
@@ -48,10 +55,6 @@ from transfer.models import (
 MAX_OUTS = 10
 PHONE = re.compile(r"[0-9+\-]{7,20}")
 PLATFORM_OFFICE = {"office": "MOH", "office_name": "人社部全国转移接续平台"}
-
-
-def invalid(field: str, message: str, code: str = "INVALID") -> ApplicationError:
-    return ApplicationError(message, code=code, fields={field: [message]})
 
 
 # --- transitions ------------------------------------------------------------------------------
@@ -639,9 +642,7 @@ def leg_remit(*, actor, transfer_no: str, amount_fen: int, voucher_no: str) -> R
     """基金划转: the outgoing province's finance records this case's remittance — the sheet's
     total, with the bank voucher."""
     module_ensure_open(ModuleSwitch.Module.TRANSFER)
-    voucher_no = voucher_no.strip()
-    if not voucher_no or len(voucher_no) > 64 or not voucher_no.isprintable():
-        raise invalid("voucher_no", "请填写银行凭证号（不超过64个字符）。")
+    voucher_no = reference_no(voucher_no, field="voucher_no", label="银行凭证号")
     leg = _lock_leg(transfer_no)
     scope_for(actor).require("transfer.remit", [leg.out_province_id])
     _require_mode(leg, Mode.TRADITIONAL)

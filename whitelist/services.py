@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from common import fsm
 from common.audit import audit_record
-from common.errors import ApplicationError, Conflict, NotAllowed, NotFound
+from common.errors import Conflict, NotAllowed, NotFound, invalid
 from common.masking import mask_id_number
 from common.scope import scope_for
 from registry.models import ModuleSwitch, Person
@@ -41,14 +41,10 @@ class Evidence:
     content: bytes
 
 
-def _invalid(field: str, message: str, code: str = "INVALID") -> ApplicationError:
-    return ApplicationError(message, code=code, fields={field: [message]})
-
-
 def _refuse_waiver(reason: str, evidence: str) -> None:
     """个人放弃转移 is never accepted — as the reason, nor dressed up in the evidence text."""
     if reason == "PERSONAL_WAIVER" or any(word in evidence for word in WAIVER_WORDS):
-        raise _invalid("reason", WAIVER_RULE, "PERSONAL_WAIVER_REFUSED")
+        raise invalid("reason", WAIVER_RULE, "PERSONAL_WAIVER_REFUSED")
 
 
 def _refused_leg(transfer_no: str, person: Person, account) -> TransferLeg:
@@ -60,15 +56,15 @@ def _refused_leg(transfer_no: str, person: Person, account) -> TransferLeg:
         .first()
     )
     if leg is None:
-        raise _invalid("transfer_no", f"未找到转移编号为“{transfer_no}”的业务。")
+        raise invalid("transfer_no", f"未找到转移编号为“{transfer_no}”的业务。")
     if leg.application.person_id != person.pk or not (
         leg.out_province_id == account.province_id and leg.out_scheme == account.scheme
     ):
-        raise _invalid(
+        raise invalid(
             "transfer_no", f"转移业务 {leg.transfer_no} 不是该参保人员从该参保关系转出的业务。"
         )
     if leg.status != Status.REFUSED or leg.refuse_code != RefuseCode.NO_TRANSFERABLE_RECORDS:
-        raise _invalid(
+        raise invalid(
             "transfer_no",
             f"转移业务 {leg.transfer_no} 不是转出地以“无可转移的缴费记录”不予受理的业务。",
         )
@@ -96,21 +92,21 @@ def entry_make(
     evidence = evidence.strip()
     _refuse_waiver(reason, evidence)
     if channel != "window":
-        raise _invalid("channel", "“白名单维护”业务仅限线下（窗口）办理。", "WINDOW_ONLY")
+        raise invalid("channel", "“白名单维护”业务仅限线下（窗口）办理。", "WINDOW_ONLY")
     if reason not in Reason.values:
-        raise _invalid("reason", "原因应为已清算、已转移或外省拒绝转出（无需要转移的缴费记录）。")
+        raise invalid("reason", "原因应为已清算、已转移或外省拒绝转出（无需要转移的缴费记录）。")
     if not evidence or len(evidence) > 500:
-        raise _invalid("evidence", "请说明证明材料及其出具机构（不超过500字）。")
+        raise invalid("evidence", "请说明证明材料及其出具机构（不超过500字）。")
     if evidence_file is None:
-        raise _invalid("evidence_file", "请上传证明材料的扫描件。")
+        raise invalid("evidence_file", "请上传证明材料的扫描件。")
     content_type = document_check(evidence_file.name, evidence_file.content, "evidence_file")
     try:
         id_number = validate_id_number(id_number)
     except ValidationError as bad:
-        raise _invalid("id_number", bad.messages[0], bad.code) from None
+        raise invalid("id_number", bad.messages[0], bad.code) from None
     person = Person.objects.filter(id_number=id_number).first()
     if person is None:
-        raise _invalid("id_number", "未找到该社会保障号码对应的参保人员。", "UNKNOWN_PERSON")
+        raise invalid("id_number", "未找到该社会保障号码对应的参保人员。", "UNKNOWN_PERSON")
     benefit = scope.province
     finding = next(
         (
@@ -121,7 +117,7 @@ def entry_make(
         None,
     )
     if finding is None:
-        raise _invalid(
+        raise invalid(
             "region",
             "该参保人员在此地没有影响本省退休预校验的外省参保关系（须为外省、未转出且有缴费记录）。",
             "NOT_A_FINDING",
@@ -130,10 +126,10 @@ def entry_make(
     refused_leg = None
     if reason == Reason.OUT_REFUSED_NO_RECORDS:
         if not transfer_no.strip():
-            raise _invalid("transfer_no", "以“外省拒绝转出”为由须填写被拒绝的转移编号。")
+            raise invalid("transfer_no", "以“外省拒绝转出”为由须填写被拒绝的转移编号。")
         refused_leg = _refused_leg(transfer_no, person, account)
     elif transfer_no.strip():
-        raise _invalid("transfer_no", "只有以“外省拒绝转出”为由时才填写转移编号。")
+        raise invalid("transfer_no", "只有以“外省拒绝转出”为由时才填写转移编号。")
     if finding.entry is not None or finding.pending is not None:
         existing = finding.entry or finding.pending
         raise Conflict(
@@ -213,7 +209,7 @@ def entry_approve(*, actor, entry_no: str) -> WhitelistEntry:
 @transaction.atomic
 def entry_reject(*, actor, entry_no: str, note: str) -> WhitelistEntry:
     if not note.strip():
-        raise _invalid("note", "审核不通过须填写原因。")
+        raise invalid("note", "审核不通过须填写原因。")
     entry = _check(actor, entry_no)
     fsm.transition(
         entry,
@@ -233,7 +229,7 @@ def entry_revoke(*, actor, entry_no: str, reason: str) -> WhitelistEntry:
     """撤销: the entry no longer counts, and the account is a finding of the pre-check again."""
     module_ensure_open(ModuleSwitch.Module.WHITELIST)
     if not reason.strip():
-        raise _invalid("reason", "撤销须填写原因。")
+        raise invalid("reason", "撤销须填写原因。")
     entry = _lock_entry(entry_no)
     scope_for(actor).require("whitelist.revoke", [entry.benefit_province_id])
     _require_status(entry, EntryStatus.APPROVED)

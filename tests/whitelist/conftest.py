@@ -7,13 +7,8 @@ import pytest
 
 from registry.models import AccountStatus
 from tests.conftest import region
-from tests.factories import AccountFactory, MonthFactory, PersonFactory, png_bytes
+from tests.factories import AccountFactory, MonthFactory, png_bytes
 from whitelist import services
-
-
-@pytest.fixture
-def person(db):
-    return PersonFactory(id_number="110101198808080001", name="严某荣")
 
 
 @pytest.fixture
